@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Install, only when missing, every Debian package kmtrace's build, demo and
+# tests need. Idempotent; quiet when everything is already there.
+#   scripts/deps.sh [--bench]   (--bench adds bpftrace and linux-perf)
+set -euo pipefail
+
+pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+      kmod qemu-system-x86 busybox-static cpio gzip libcmocka-dev python3
+      clang-format)
+[[ "${1:-}" == "--bench" ]] && pkgs+=(bpftrace linux-perf)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "kmtrace: missing packages: ${missing[*]} (run scripts/deps.sh as root)" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# An apt cache that has never been updated finds nothing; update once.
+if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/kmtrace-deps.log 2>&1; then
+	apt-get update >>/tmp/kmtrace-deps.log 2>&1
+	apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/kmtrace-deps.log 2>&1 || {
+		echo "kmtrace: package install failed, see /tmp/kmtrace-deps.log" >&2
+		tail -n 20 /tmp/kmtrace-deps.log >&2
+		exit 1
+	}
+fi
+echo "deps: done" >&2

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs every test and ends with one line "N passed, N failed".
+#   tests/run.sh [PATTERN...]   only tests whose path contains a PATTERN
+# Environment: KMT_VM_KERNELS (default "6.1 6.12"), KMT_NO_VM=1 skips VM tests.
+# Test scripts print TAP lines ("ok - …" / "not ok - … # why"); unit tests are
+# cmocka binaries run with TAP output. A script that exits non-zero counts as
+# one more failure. Full output: build/test.log.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+log=build/test.log
+mkdir -p build
+: >"$log"
+passed=0 failed=0
+
+want() {
+	[[ $# -eq 0 || ${#pats[@]} -eq 0 ]] && return 0
+	local p
+	for p in "${pats[@]}"; do [[ "$1" == *"$p"* ]] && return 0; done
+	return 1
+}
+
+run_one() { # NAME CMD...
+	local name=$1 out rc p f
+	shift
+	want "$name" || return 0
+	printf '== %s\n' "$name" | tee -a "$log"
+	out=$(mktemp)
+	"$@" >"$out" 2>>"$log"
+	rc=$?
+	cat "$out" >>"$log"
+	p=$(grep -Ec '^ok ' "$out")
+	f=$(grep -Ec '^not ok ' "$out")
+	grep -E '^not ok ' "$out"
+	if [[ $rc -ne 0 && $f -eq 0 ]]; then
+		echo "not ok - $name exited $rc (see $log)"
+		f=1
+	fi
+	printf '   %d passed, %d failed\n' "$p" "$f"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	rm -f "$out"
+}
+
+pats=("$@")
+export CMOCKA_MESSAGE_OUTPUT=TAP
+for t in build/unit/test_*; do
+	[[ -x $t ]] && run_one "$t" "$t"
+done
+for t in tests/host/*.sh; do
+	[[ -f $t ]] && run_one "$t" bash "$t"
+done
+if [[ "${KMT_NO_VM:-0}" != 1 ]]; then
+	for t in tests/vm/*.sh; do
+		[[ -f $t ]] || continue
+		for k in ${KMT_VM_KERNELS:-6.1 6.12}; do
+			KMT_KERNEL=$k run_one "$t@$k" bash "$t"
+		done
+	done
+fi
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
