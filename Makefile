@@ -17,14 +17,14 @@ ARCH      := x86
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 CPPFLAGS  += -I$(BUILD) -Ibpf -Iuser
-LDLIBS    := -lbpf -lelf -lz
+LDLIBS    := -Wl,--as-needed -lbpf -lelf -lz
 STATIC_LDLIBS := -Wl,--start-group -l:libbpf.a -l:libelf.a -l:libz.a -Wl,--end-group
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Ivmlinux -Ibpf
 
 # Every user/*.c except the stand-alone programs is part of the kmtrace loader;
 # user/kmtrace.c holds main().
-PROGS         := threads kstorm
+PROGS         := threads kstorm kmfloor
 LOADER_SRCS   := $(filter-out $(addprefix user/,$(addsuffix .c,$(PROGS))),$(wildcard user/*.c))
 LOADER_OBJS   := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(LOADER_SRCS))
 LIB_OBJS      := $(filter-out $(BUILD)/obj/kmtrace.o,$(LOADER_OBJS))
@@ -32,7 +32,7 @@ BPF_SRCS      := $(wildcard bpf/*.bpf.c)
 SKELS         := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 UNIT_SRCS     := $(wildcard tests/unit/test_*.c)
 UNIT_BINS     := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
-HOST_BINS     := $(BUILD)/kmtrace $(foreach p,$(PROGS),$(if $(wildcard user/$(p).c),$(BUILD)/$(p)))
+HOST_BINS     := $(foreach p,kmtrace $(PROGS),$(if $(wildcard user/$(p).c),$(BUILD)/$(p)))
 STATIC_BINS   := $(patsubst $(BUILD)/%,$(BUILD)/static/%,$(HOST_BINS))
 
 # Kernel module: one output directory per kernel version, so builds coexist.
@@ -68,23 +68,18 @@ vmlinux:
 $(BUILD)/obj/%.o: user/%.c $(wildcard user/*.h bpf/*.h) $(SKELS) | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/kmtrace: $(LOADER_OBJS)
+$(BUILD)/kmtrace: $(LOADER_OBJS) | $(BUILD)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/static/kmtrace: $(LOADER_OBJS) | $(BUILD)/static
 	$(CC) $(CFLAGS) -static $^ $(STATIC_LDLIBS) -o $@
 
-$(BUILD)/threads: $(BUILD)/obj/threads.o
-	$(CC) $(CFLAGS) $^ -pthread -o $@
+# Stand-alone programs: one source file each (kmfloor also uses its own skeleton).
+$(addprefix $(BUILD)/,$(PROGS)): $(BUILD)/%: $(BUILD)/obj/%.o | $(BUILD)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -pthread -o $@
 
-$(BUILD)/static/threads: $(BUILD)/obj/threads.o | $(BUILD)/static
-	$(CC) $(CFLAGS) -static $^ -pthread -o $@
-
-$(BUILD)/kstorm: $(BUILD)/obj/kstorm.o
-	$(CC) $(CFLAGS) $^ -pthread -o $@
-
-$(BUILD)/static/kstorm: $(BUILD)/obj/kstorm.o | $(BUILD)/static
-	$(CC) $(CFLAGS) -static $^ -pthread -o $@
+$(addprefix $(BUILD)/static/,$(PROGS)): $(BUILD)/static/%: $(BUILD)/obj/%.o | $(BUILD)/static
+	$(CC) $(CFLAGS) -static $^ $(STATIC_LDLIBS) -pthread -o $@
 
 $(BUILD) $(BUILD)/obj $(BUILD)/static $(BUILD)/unit:
 	@mkdir -p $@
