@@ -9,7 +9,7 @@
 # and unpacked with `dpkg -x`.
 set -euo pipefail
 
-me=kernel.sh
+me=${KMT_LOG_PREFIX:-kernel.sh}
 die() {
 	echo "$me: $*" >&2
 	exit 1
@@ -34,6 +34,7 @@ mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 kdir=$CACHE/kernels
 debs=$CACHE/debs
+mkdir -p "$kdir"
 
 case "$series" in
 6.1) meta=linux-image-amd64 ;;
@@ -81,7 +82,14 @@ common=$(depends "$hdr" '^linux-headers-.*-common$')
 kbuild=$(depends "$hdr" '^linux-kbuild-')
 [[ -n $common && -n $kbuild ]] || die "cannot resolve the dependencies of $hdr"
 
+# One download/unpack at a time per cache (vm.sh runs may be concurrent).
 mkdir -p "$debs"
+exec 9>"$kdir/.lock"
+flock 9
+if [[ -f $dest/.complete ]]; then
+	echo "$ver"
+	exit 0
+fi
 # apt-get download runs as _apt when root; let it write into the cache dir.
 if [[ $(id -u) -eq 0 ]] && id _apt >/dev/null 2>&1; then
 	chown _apt "$debs" 2>/dev/null || true
@@ -104,7 +112,10 @@ mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 for p in "$img" "$hdr" "$common" "$kbuild"; do
 	deb=$(compgen -G "$debs/${p}_*.deb" | sort -V | tail -n1)
-	dpkg -x "$deb" "$tmp"
+	dpkg -x "$deb" "$tmp" || {
+		rm -f "$deb"
+		die "dpkg -x $deb failed; removed it (truncated download?), run again"
+	}
 done
 
 # The headers refer to their -common part and kbuild tools by absolute paths;
