@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * kmstat: `kmtrace stat`, perf-kmem-stat-like allocator statistics aggregated
+ * in BPF. No ring buffer: every event only updates per-CPU rows and totals,
+ * plus (kmalloc/kfree) one shared pointer table to attribute frees.
+ *
+ * Two flavours of every program; user space loads exactly one set:
+ *   raw_tp/...         preferred (no tracefs needed, all kernels >= 6.1)
+ *   tracepoint/kmem/.. fallback, CO-RE reads of the 6.1 or 6.2+ event layout
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "kmstat.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define EEXIST 17
+
+/* true: rows keyed by bytes_alloc (--alloc); false: by call site. */
+const volatile bool by_size = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KMSTAT_MAX_SITES);
+	__type(key, __u64);
+	__type(value, struct kmstat_site);
+} sites SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KMSTAT_MAX_PTRS);
+	__type(key, __u64);
+	__type(value, struct kmstat_ptr);
+} ptrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KMSTAT_MAX_PAGEKEY);
+	__type(key, struct kmstat_page_key);
+	__type(value, struct kmstat_page);
+} pages SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kmstat_totals);
+} totals SEC(".maps");
+
+/* 6.1 named the kmalloc event class kmem_alloc; 6.2+ has its own kmalloc. */
+struct trace_event_raw_kmem_alloc___v61 {
+	unsigned long call_site;
+	const void *ptr;
+	size_t bytes_req;
+	size_t bytes_alloc;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kmstat_totals *get_totals(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&totals, &zero);
+}
+
+static __always_inline struct kmstat_site *site_row(__u64 key)
+{
+	struct kmstat_site zero = {}, *s;
+
+	s = bpf_map_lookup_elem(&sites, &key);
+	if (s)
+		return s;
+	bpf_map_update_elem(&sites, &key, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&sites, &key);
+}
+
+/* An allocation made while tracing is gone: credit its row. */
+static __always_inline void credit_free(struct kmstat_totals *t, __u64 key, __u64 bytes)
+{
+	struct kmstat_site *s = site_row(key);
+
+	if (!s) {
+		t->site_full++;
+		return;
+	}
+	s->frees++;
+	s->bytes_freed += bytes;
+}
+
+static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u64 alloc)
+{
+	struct kmstat_totals *t = get_totals();
+	struct kmstat_ptr v = {}, *old;
+	struct kmstat_site *s;
+	__u64 key;
+	long err;
+
+	if (!t)
+		return;
+	if (!ptr) {
+		t->alloc_fails++;
+		return;
+	}
+	t->allocs++;
+	t->bytes_req += req;
+	t->bytes_alloc += alloc;
+
+	key = by_size ? alloc : call_site;
+	s = site_row(key);
+	if (s) {
+		s->hits++;
+		s->bytes_req += req;
+		s->bytes_alloc += alloc;
+	} else {
+		t->site_full++;
+	}
+
+	v.key = key;
+	v.bytes_alloc = alloc;
+	v.cpu = bpf_get_smp_processor_id();
+	err = bpf_map_update_elem(&ptrs, &ptr, &v, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		/* Same pointer again without a kfree seen (e.g. freed by kfree_bulk). */
+		old = bpf_map_lookup_elem(&ptrs, &ptr);
+		if (old) {
+			__u64 okey = old->key, obytes = old->bytes_alloc;
+
+			t->stale++;
+			t->stale_bytes += obytes;
+			credit_free(t, okey, obytes);
+		}
+		err = bpf_map_update_elem(&ptrs, &ptr, &v, BPF_ANY);
+	}
+	if (err) {
+		t->track_full++;
+		t->untracked_bytes += alloc;
+		if (s) {
+			s->untracked++;
+			s->untracked_bytes += alloc;
+		}
+	}
+}
+
+static __always_inline void on_free(__u64 ptr)
+{
+	struct kmstat_totals *t;
+	struct kmstat_ptr *p;
+	__u64 key, bytes;
+	__u32 cpu;
+
+	if (ptr < 4096) /* NULL and ZERO_SIZE_PTR */
+		return;
+	t = get_totals();
+	if (!t)
+		return;
+	t->frees++;
+	p = bpf_map_lookup_elem(&ptrs, &ptr);
+	if (!p)
+		return; /* allocated before tracing started */
+	key = p->key;
+	bytes = p->bytes_alloc;
+	cpu = p->cpu;
+	if (bpf_map_delete_elem(&ptrs, &ptr))
+		return;
+	t->frees_matched++;
+	t->bytes_freed += bytes;
+	if (cpu != bpf_get_smp_processor_id())
+		t->cross_cpu++;
+	credit_free(t, key, bytes);
+}
+
+static __always_inline void on_page_alloc(bool ok, __u32 order, __u32 gfp)
+{
+	struct kmstat_page_key k = {.order = order, .gfp = gfp};
+	struct kmstat_totals *t = get_totals();
+	struct kmstat_page zero = {}, *r;
+	__u64 n = 1ULL << (order & 31);
+
+	if (!t)
+		return;
+	if (ok) {
+		t->page_allocs++;
+		t->pages_alloc += n;
+	} else {
+		t->page_alloc_fails++;
+	}
+	r = bpf_map_lookup_elem(&pages, &k);
+	if (!r) {
+		bpf_map_update_elem(&pages, &k, &zero, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&pages, &k);
+	}
+	if (!r) {
+		t->site_full++;
+		return;
+	}
+	if (ok) {
+		r->hits++;
+		r->pages += n;
+	} else {
+		r->fails++;
+	}
+}
+
+static __always_inline void on_page_free(__u32 order)
+{
+	struct kmstat_totals *t = get_totals();
+
+	if (!t)
+		return;
+	t->page_frees++;
+	t->pages_freed += 1ULL << (order & 31);
+}
+
+/* --- raw tracepoints ------------------------------------------------------ */
+
+SEC("raw_tp/kmalloc")
+int BPF_PROG(raw_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc)
+{
+	on_alloc(call_site, (__u64)ptr, bytes_req, bytes_alloc);
+	return 0;
+}
+
+SEC("raw_tp/kfree")
+int BPF_PROG(raw_kfree, unsigned long call_site, const void *ptr)
+{
+	on_free((__u64)ptr);
+	return 0;
+}
+
+SEC("raw_tp/mm_page_alloc")
+int BPF_PROG(raw_page_alloc, struct page *page, unsigned int order, unsigned int gfp)
+{
+	on_page_alloc(page != NULL, order, gfp);
+	return 0;
+}
+
+SEC("raw_tp/mm_page_free")
+int BPF_PROG(raw_page_free, struct page *page, unsigned int order)
+{
+	on_page_free(order);
+	return 0;
+}
+
+/* --- classic tracepoints (fallback; need tracefs) --------------------------- */
+
+SEC("tracepoint/kmem/kmalloc")
+int tp_kmalloc(void *ctx)
+{
+	if (bpf_core_type_exists(struct trace_event_raw_kmalloc)) {
+		struct trace_event_raw_kmalloc *e = ctx;
+
+		on_alloc(e->call_site, (__u64)e->ptr, e->bytes_req, e->bytes_alloc);
+	} else {
+		struct trace_event_raw_kmem_alloc___v61 *e = ctx;
+
+		on_alloc(e->call_site, (__u64)e->ptr, e->bytes_req, e->bytes_alloc);
+	}
+	return 0;
+}
+
+SEC("tracepoint/kmem/kfree")
+int tp_kfree(struct trace_event_raw_kfree *e)
+{
+	on_free((__u64)e->ptr);
+	return 0;
+}
+
+SEC("tracepoint/kmem/mm_page_alloc")
+int tp_page_alloc(struct trace_event_raw_mm_page_alloc *e)
+{
+	on_page_alloc(e->pfn != (unsigned long)-1, e->order, e->gfp_flags);
+	return 0;
+}
+
+SEC("tracepoint/kmem/mm_page_free")
+int tp_page_free(struct trace_event_raw_mm_page_free *e)
+{
+	on_page_free(e->order);
+	return 0;
+}

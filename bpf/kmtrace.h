@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Event ABI of `kmtrace trace`, shared by bpf/kmtrace.bpf.c and user space.
+ * One struct kmt_event per ring-buffer record; fields that do not apply to an
+ * event type are zero.
+ */
+#ifndef KMTRACE_H
+#define KMTRACE_H
+
+#define KMT_COMM_LEN	16
+#define KMT_MODNAME_LEN 56 /* MODULE_NAME_LEN on 64-bit */
+#define KMT_MAX_RANGES	4  /* module text ranges the -m filter checks */
+#define KMT_STACK_DEPTH 32 /* frames bpf_get_stack() looks at for page events */
+
+enum kmt_event_type {
+	KMT_EV_KMALLOC = 1,
+	KMT_EV_KFREE,
+	KMT_EV_PAGE_ALLOC,
+	KMT_EV_PAGE_FREE,
+	KMT_EV_THREAD_START,
+	KMT_EV_THREAD_EXIT,
+	KMT_EV_PROCESS_EXIT,
+	KMT_EV_EXEC,
+	KMT_EV_MODULE_LOAD,
+	KMT_EV_MODULE_FREE,
+	KMT_EV_MAX,
+};
+
+/* kmt_event.flags */
+#define KMT_F_TRACKED	 0x1 /* kfree/page_free of an allocation seen within the filter */
+#define KMT_F_UNTRACKED	 0x2 /* allocation not tracked: the tracking table was full */
+#define KMT_F_NODE	 0x4 /* came from kmem:kmalloc_node (6.1) */
+#define KMT_F_STACK_ATTR 0x8 /* page event: call_site found by a kernel stack walk */
+
+/* Per-CPU counters (the `counters` map), summed by user space. */
+enum kmt_counter {
+	KMT_CNT_LOST = 0,   /* ring buffer reserve failed: event dropped */
+	KMT_CNT_TRACK_FULL, /* allocation not tracked: the allocs table was full */
+	KMT_CNT_PIDS_FULL,  /* a followed child could not be added to the pid filter */
+	KMT_CNT_STACK_FAIL, /* bpf_get_stack failed on a page event (-m) */
+	KMT_CNT_MAX,
+};
+
+struct kmt_event {
+	__u64 ts_ns;	 /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 type;	 /* enum kmt_event_type */
+	__u32 pid;	 /* tgid (thread_start: the new task's) */
+	__u32 tid;	 /* thread id (thread_start: the new task's) */
+	__s32 mm_users;	 /* of the task's mm; -1: no mm (kernel thread) */
+	__u64 ptr;	 /* kmalloc/kfree: object address */
+	__u64 call_site; /* kmalloc/kfree: caller; page events with -m: first frame in the module */
+	__u64 bytes_req;
+	__u64 bytes_alloc; /* kfree of a tracked allocation: its bytes_alloc */
+	__u64 pfn;	   /* page events */
+	__u32 gfp;
+	__u32 order;
+	__u32 flags;	 /* KMT_F_* */
+	__u32 ppid;	 /* thread_start: creating tgid; exec: old pid */
+	__s32 exit_code; /* thread_exit/process_exit: task->exit_code */
+	__u32 _pad;
+	char comm[KMT_COMM_LEN];
+	/* module_load / module_free */
+	char module[KMT_MODNAME_LEN];
+	__u64 text_base;
+	__u64 text_size;
+	__u64 init_base;
+	__u64 init_size;
+};
+
+/* Records of events other than module_load/module_free end before `module`. */
+#define KMT_EVENT_BASE_SIZE __builtin_offsetof(struct kmt_event, module)
+
+/* Value of the `allocs` map (outstanding allocations, key: ptr or pfn). */
+struct kmt_alloc {
+	__u64 bytes; /* bytes_alloc; pages: PAGE_SIZE << order */
+	__u32 kind;  /* KMT_EV_KMALLOC or KMT_EV_PAGE_ALLOC */
+	__u32 order;
+};
+
+#endif /* KMTRACE_H */

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmtrace: what the kernel's memory allocators do on behalf of a module or a
+ * process.  main(): subcommand dispatch, --help, --version.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "trace.h"
+
+#ifndef KMTRACE_VERSION
+#define KMTRACE_VERSION "0.1"
+#endif
+
+/* Subcommands that live in other files; weak so the loader links without them. */
+int cmd_stat(int argc, char **argv) __attribute__((weak));
+int cmd_mm_snapshot(int argc, char **argv) __attribute__((weak));
+
+struct subcmd {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+};
+
+static void usage(FILE *f, const struct subcmd *cmds, size_t n)
+{
+	fprintf(f, "usage: kmtrace [--help | --version] COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < n; i++)
+		if (cmds[i].fn)
+			fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "\n'kmtrace COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const struct subcmd cmds[] = {
+	    {"trace", cmd_trace, "trace kmalloc/kfree/page/thread/module events"},
+	    {"stat", cmd_stat, "allocator statistics, aggregated in the kernel"},
+	    {"mm", cmd_mm_snapshot, "mm_users/mm_count of every process"},
+	};
+	size_t n = sizeof(cmds) / sizeof(cmds[0]);
+
+	if (argc < 2) {
+		fprintf(stderr, "kmtrace: missing command\n");
+		usage(stderr, cmds, n);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout, cmds, n);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("kmtrace %s\n", KMTRACE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (cmds[i].fn && !strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "kmtrace: unknown command '%s'\n", argv[1]);
+	usage(stderr, cmds, n);
+	return 2;
+}

@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `kmtrace trace`: load bpf/kmtrace.bpf.c with the programs this kernel
+ * accepts, set the in-kernel filter, print events, print a summary.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "kmtrace.skel.h"
+#include "ksyms.h"
+#include "opts.h"
+#include "output.h"
+#include "probe.h"
+#include "trace.h"
+
+static volatile sig_atomic_t stop_sig;
+
+static void on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+/* libbpf output: everything with -v, else remembered for the error message. */
+static bool verbose;
+static char last_warn[512];
+
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	if (verbose)
+		return vfprintf(stderr, fmt, ap);
+	if (lvl == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
+		line[--n] = '\0';
+	if (n)
+		snprintf(last_warn, sizeof(last_warn), "%s", line);
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* ---- which programs to load ---------------------------------------------------- */
+
+struct features {
+	bool raw; /* raw_tp usable: preferred for kmalloc/kfree */
+	bool kmalloc, kmalloc_node, kfree, page_alloc, page_free;
+	bool fork, exit_, exec, modules;
+};
+
+static void warn_off(const char *what, const char *why)
+{
+	fprintf(stderr, "kmtrace: warning: %s off: %s\n", what, why);
+}
+
+static void probe_features(struct features *f, const struct kmt_opts *o)
+{
+	/* KMTRACE_NO_RAW_TP=1 forces the classic-tracepoint fallback (for tests). */
+	f->raw = !getenv("KMTRACE_NO_RAW_TP") && kmt_have_raw_tp();
+	f->kmalloc = kmt_tp_exists("kmem", "kmalloc");
+	f->kmalloc_node = kmt_tp_exists("kmem", "kmalloc_node"); /* 6.1 only, no warning */
+	f->kfree = kmt_tp_exists("kmem", "kfree");
+	f->page_alloc = kmt_tp_exists("kmem", "mm_page_alloc");
+	f->page_free = kmt_tp_exists("kmem", "mm_page_free");
+	f->fork = f->raw && kmt_tp_exists("sched", "sched_process_fork");
+	f->exit_ = f->raw && kmt_tp_exists("sched", "sched_process_exit");
+	f->exec = f->raw && kmt_tp_exists("sched", "sched_process_exec");
+	f->modules = f->raw && kmt_tp_exists("module", "module_load") &&
+		     kmt_tp_exists("module", "module_free");
+	if (!f->kmalloc)
+		warn_off("kmalloc events", "no tracepoint kmem:kmalloc");
+	if (!f->kfree)
+		warn_off("kfree events", "no tracepoint kmem:kfree");
+	if (!f->page_alloc)
+		warn_off("page_alloc events", "no tracepoint kmem:mm_page_alloc");
+	if (!f->page_free)
+		warn_off("page_free events", "no tracepoint kmem:mm_page_free");
+	if (!f->raw)
+		warn_off("thread/process/module events",
+			 getenv("KMTRACE_NO_RAW_TP") ? "raw_tp disabled by KMTRACE_NO_RAW_TP"
+						     : "kernel refuses raw_tp BPF programs");
+	else if (!f->fork || !f->exit_ || !f->exec)
+		warn_off("some thread/process events", "sched tracepoints missing");
+	else if (!f->modules && !o->module[0])
+		warn_off("module events", "no tracepoint module:module_load (no loadable modules)");
+}
+
+static const char *tp_kind(bool raw)
+{
+	return raw ? "raw_tp" : "tracepoint";
+}
+
+static void set_progs(struct kmtrace_bpf *s, const struct features *f)
+{
+	bpf_program__set_autoload(s->progs.raw_kmalloc, f->kmalloc && f->raw);
+	bpf_program__set_autoload(s->progs.tp_kmalloc, f->kmalloc && !f->raw);
+	bpf_program__set_autoload(s->progs.raw_kmalloc_node, f->kmalloc_node && f->raw);
+	bpf_program__set_autoload(s->progs.tp_kmalloc_node, f->kmalloc_node && !f->raw);
+	bpf_program__set_autoload(s->progs.raw_kfree, f->kfree && f->raw);
+	bpf_program__set_autoload(s->progs.tp_kfree, f->kfree && !f->raw);
+	bpf_program__set_autoload(s->progs.tp_page_alloc, f->page_alloc);
+	bpf_program__set_autoload(s->progs.tp_page_free, f->page_free);
+	bpf_program__set_autoload(s->progs.raw_fork, f->fork);
+	bpf_program__set_autoload(s->progs.raw_exit, f->exit_);
+	bpf_program__set_autoload(s->progs.raw_exec, f->exec);
+	bpf_program__set_autoload(s->progs.raw_module_load, f->modules);
+	bpf_program__set_autoload(s->progs.raw_module_free, f->modules);
+}
+
+static void set_rodata(struct kmtrace_bpf *s, const struct kmt_opts *o)
+{
+	struct kmtrace_bpf__rodata *r = s->rodata;
+
+	r->self_tgid = (uint32_t)getpid();
+	r->filter_pid = o->pid || o->cmd;
+	r->follow_fork = o->cmd != NULL;
+	r->filter_comm = o->comm[0] != '\0';
+	memcpy((char *)r->target_comm, o->comm, sizeof(o->comm));
+	r->filter_mod = o->module[0] != '\0';
+	memcpy((char *)r->target_mod, o->module, sizeof(o->module));
+	r->size_filter = o->size_filter;
+	r->min_size = o->min_size;
+	r->max_size = o->max_size;
+}
+
+static struct kmtrace_bpf *open_and_load(const struct kmt_opts *o, struct features *f)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct kmtrace_bpf *s = kmtrace_bpf__open();
+		int err;
+
+		if (!s) {
+			fprintf(stderr, "kmtrace: cannot open the BPF object: %s\n",
+				strerror(errno));
+			return NULL;
+		}
+		set_rodata(s, o);
+		set_progs(s, f);
+		err = kmtrace_bpf__load(s);
+		if (!err)
+			return s;
+		kmtrace_bpf__destroy(s);
+		if (attempt == 0 && f->raw) {
+			/* Fall back to classic tracepoints; the raw_tp-only features go. */
+			if (verbose)
+				fprintf(stderr,
+					"kmtrace: raw_tp load failed (%s), trying tracepoints\n",
+					strerror(-err));
+			f->raw = false;
+			f->fork = f->exit_ = f->exec = f->modules = false;
+			warn_off("thread/process/module events", "raw_tp programs failed to load");
+			continue;
+		}
+		fprintf(stderr, "kmtrace: failed to load BPF programs: %s%s%s\n", strerror(-err),
+			last_warn[0] ? "; libbpf: " : "", last_warn);
+		return NULL;
+	}
+	return NULL;
+}
+
+/* ---- state of one run ---------------------------------------------------------- */
+
+struct run {
+	const struct kmt_opts *o;
+	struct kmtrace_bpf *skel;
+	struct ksyms *kallsyms;
+	struct ksyms *kosyms; /* .ko symbols of loaded modules (init text included) */
+	char moddir[300];
+	uint64_t t0;
+	uint64_t count[KMT_EV_MAX];
+	uint64_t bytes_alloc, bytes_freed;
+	bool out_err;
+	bool target_exited;
+	char line[4096];
+};
+
+/*
+ * Whether the .ko-derived core text symbols agree with kallsyms wherever
+ * kallsyms still knows the module (it may already be unloaded).
+ */
+static bool core_layout_ok(struct ksyms *kallsyms, struct ksyms *core, const char *name)
+{
+	for (size_t i = 0; i < core->n; i++) {
+		const struct ksym *s = &core->syms[i], *k;
+		uint64_t off;
+
+		if (!strncmp(s->name, "__pfx_", 6) || !strncmp(s->name, "__cfi_", 6))
+			continue;
+		k = ksyms_lookup(kallsyms, s->addr, &off);
+		if (k && k->module && !strcmp(k->module, name) && off != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Symbols of module NAME from its .ko: the __init text ones always (only the
+ * .ko can name them once init is over), the core text ones when their layout
+ * agrees with kallsyms (they name the module's code even after it is gone).
+ */
+static void load_ko(struct run *r, const char *name, uint64_t text, uint64_t init)
+{
+	struct ksyms *core;
+	char *path;
+
+	ksyms_remove_module(r->kosyms, name);
+	if (r->o->ko && r->o->module[0] && !strcmp(name, r->o->module))
+		path = strdup(r->o->ko);
+	else
+		path = ksyms_find_ko(r->moddir, name);
+	if (!path)
+		return;
+	if (ksyms_add_ko(r->kosyms, path, name, 0, init) < 0)
+		fprintf(stderr, "kmtrace: warning: cannot read symbols of %s\n", path);
+	core = ksyms_new();
+	if (core && text && ksyms_add_ko(core, path, name, text, 0) > 0 &&
+	    core_layout_ok(r->kallsyms, core, name)) {
+		for (size_t i = 0; i < core->n; i++)
+			ksyms_add(r->kosyms, core->syms[i].addr, core->syms[i].size,
+				  core->syms[i].name, name);
+	}
+	ksyms_free(core);
+	free(path);
+}
+
+static void reload_kallsyms(struct run *r)
+{
+	struct ksyms *ks = ksyms_load_kallsyms("/proc/kallsyms");
+
+	if (ks) {
+		ksyms_free(r->kallsyms);
+		r->kallsyms = ks;
+	}
+}
+
+static const char *symbolize(struct run *r, uint64_t addr, char *buf, size_t len,
+			     const char **module)
+{
+	const struct ksym *s;
+	uint64_t off;
+
+	*module = NULL;
+	buf[0] = '\0';
+	if (!addr)
+		return buf;
+	s = ksyms_lookup(r->kosyms, addr, &off);
+	if (!s)
+		s = ksyms_lookup(r->kallsyms, addr, &off);
+	if (!s)
+		return buf;
+	*module = s->module;
+	if (s->module)
+		snprintf(buf, len, "%s+%#llx [%s]", s->name, (unsigned long long)off, s->module);
+	else
+		snprintf(buf, len, "%s+%#llx", s->name, (unsigned long long)off);
+	return buf;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct run *r = ctx;
+	struct kmt_event e;
+	const char *mod = NULL;
+	char sym[256];
+
+	if (size < KMT_EVENT_BASE_SIZE)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	memcpy(&e, data, size < sizeof(e) ? size : sizeof(e));
+	if (e.type >= KMT_EV_MAX)
+		return 0;
+	r->count[e.type]++;
+	switch (e.type) {
+	case KMT_EV_KMALLOC:
+	case KMT_EV_PAGE_ALLOC:
+		r->bytes_alloc += e.bytes_alloc;
+		break;
+	case KMT_EV_KFREE:
+	case KMT_EV_PAGE_FREE:
+		if (e.flags & KMT_F_TRACKED)
+			r->bytes_freed += e.bytes_alloc;
+		break;
+	case KMT_EV_MODULE_LOAD:
+		e.module[KMT_MODNAME_LEN - 1] = '\0';
+		reload_kallsyms(r);
+		load_ko(r, e.module, e.text_base, e.init_base);
+		break;
+	case KMT_EV_MODULE_FREE:
+		e.module[KMT_MODNAME_LEN - 1] = '\0';
+		ksyms_remove_module(r->kosyms, e.module);
+		break;
+	case KMT_EV_PROCESS_EXIT:
+		if (r->o->pid && e.pid == (uint32_t)r->o->pid)
+			r->target_exited = true;
+		break;
+	}
+	symbolize(r, e.call_site, sym, sizeof(sym), &mod);
+	if (r->o->json)
+		kmt_format_json(&e, sym, mod, r->line, sizeof(r->line));
+	else
+		kmt_format_text(&e, r->t0, sym, r->line, sizeof(r->line));
+	if (fputs(r->line, stdout) == EOF || putchar('\n') == EOF || ferror(stdout)) {
+		r->out_err = true;
+		return -EPIPE;
+	}
+	return 0;
+}
+
+/* ---- -m for a module that is already loaded ---------------------------------- */
+
+static void preloaded_module(struct run *r)
+{
+	const char *name = r->o->module;
+	char line[512], n[128], state[32];
+	unsigned long long size, addr;
+	FILE *f = fopen("/proc/modules", "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127s %llu %*s %*s %31s %llx", n, &size, state, &addr) != 4)
+			continue;
+		if (strcmp(n, name))
+			continue;
+		/* Core text starts at addr; size covers all of the module's core
+		 * memory, an over-estimate of its text that holds no foreign code
+		 * on 6.1 (one allocation) and little on 6.4+. */
+		r->skel->bss->mod_lo[2] = addr;
+		r->skel->bss->mod_hi[2] = addr + size;
+		fprintf(stderr, "kmtrace: module %s already loaded at %#llx\n", name, addr);
+		break;
+	}
+	fclose(f);
+}
+
+/* ---- summary ------------------------------------------------------------------- */
+
+static void counters(struct run *r, uint64_t *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+
+	memset(sum, 0, KMT_CNT_MAX * sizeof(*sum));
+	if (ncpu <= 0)
+		return;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return;
+	for (uint32_t i = 0; i < KMT_CNT_MAX; i++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.counters), &i, v))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			sum[i] += v[c];
+	}
+	free(v);
+}
+
+static void outstanding(struct run *r, uint64_t *n, uint64_t *bytes)
+{
+	int fd = bpf_map__fd(r->skel->maps.allocs);
+	uint64_t key, next, *prev = NULL;
+	struct kmt_alloc a;
+
+	*n = *bytes = 0;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(fd, &next, &a) == 0) {
+			(*n)++;
+			*bytes += a.bytes;
+		}
+		key = next;
+		prev = &key;
+	}
+}
+
+static void summary(struct run *r, int cmd_status)
+{
+	uint64_t cnt[KMT_CNT_MAX], out_n, out_b;
+	double secs = (double)(now_ns() - r->t0) / 1e9;
+
+	counters(r, cnt);
+	outstanding(r, &out_n, &out_b);
+	if (r->o->json) {
+		printf("{\"event\":\"summary\",\"duration_s\":%.3f,\"events\":{", secs);
+		for (int t = 1; t < KMT_EV_MAX; t++)
+			printf("%s\"%s\":%llu", t > 1 ? "," : "", kmt_event_name(t),
+			       (unsigned long long)r->count[t]);
+		printf("},\"bytes_alloc\":%llu,\"bytes_freed\":%llu,\"outstanding\":%llu,"
+		       "\"outstanding_bytes\":%llu,\"lost\":%llu,\"untracked\":%llu",
+		       (unsigned long long)r->bytes_alloc, (unsigned long long)r->bytes_freed,
+		       (unsigned long long)out_n, (unsigned long long)out_b,
+		       (unsigned long long)cnt[KMT_CNT_LOST],
+		       (unsigned long long)cnt[KMT_CNT_TRACK_FULL]);
+		if (cmd_status >= 0)
+			printf(",\"exit_status\":%d", cmd_status);
+		printf("}\n");
+		return;
+	}
+	printf("\n--- kmtrace summary (%.3f s) ---\n", secs);
+	for (int t = 1; t < KMT_EV_MAX; t++)
+		if (r->count[t])
+			printf("%-14s %10llu\n", kmt_event_name(t),
+			       (unsigned long long)r->count[t]);
+	printf("bytes allocated: %llu, freed: %llu\n", (unsigned long long)r->bytes_alloc,
+	       (unsigned long long)r->bytes_freed);
+	printf("outstanding: %llu allocations, %llu bytes (within the filter)\n",
+	       (unsigned long long)out_n, (unsigned long long)out_b);
+	printf("lost events: %llu, untracked allocations: %llu\n",
+	       (unsigned long long)cnt[KMT_CNT_LOST], (unsigned long long)cnt[KMT_CNT_TRACK_FULL]);
+	if (cnt[KMT_CNT_PIDS_FULL])
+		printf("children not followed (pid table full): %llu\n",
+		       (unsigned long long)cnt[KMT_CNT_PIDS_FULL]);
+	if (cmd_status >= 0)
+		printf("command exit status: %d\n", cmd_status);
+}
+
+/* Tgid of thread PID (from /proc/PID/status), PID itself if unknown. */
+static pid_t tgid_of(pid_t pid)
+{
+	char p[64], line[256];
+	pid_t tgid = pid;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
+	f = fopen(p, "re");
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid > 0 ? tgid : pid;
+}
+
+/* ---- the command ---------------------------------------------------------------- */
+
+struct child {
+	pid_t pid;
+	int go_w;  /* parent writes a byte: exec now */
+	int err_r; /* child writes errno if exec fails (CLOEXEC) */
+};
+
+static int spawn_blocked(char **cmd, struct child *c)
+{
+	int go[2], er[2];
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(er, O_CLOEXEC)) {
+		fprintf(stderr, "kmtrace: pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	c->pid = fork();
+	if (c->pid < 0) {
+		fprintf(stderr, "kmtrace: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (c->pid == 0) {
+		char b;
+		int e;
+
+		close(go[1]);
+		close(er[0]);
+		signal(SIGPIPE, SIG_DFL);
+		if (read(go[0], &b, 1) != 1)
+			_exit(127);
+		execvp(cmd[0], cmd);
+		e = errno;
+		if (write(er[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(er[1]);
+	c->go_w = go[1];
+	c->err_r = er[0];
+	return 0;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct kmt_opts o;
+	char err[256];
+	struct features f = {0};
+	struct run r = {0};
+	struct child ch = {.pid = -1, .go_w = -1, .err_r = -1};
+	struct ring_buffer *rb = NULL;
+	struct utsname u;
+	struct sigaction sa = {0};
+	int ret = 1, cmd_status = -1, e;
+	uint64_t deadline = 0;
+
+	if (kmt_parse_trace(argc, argv, &o, err, sizeof(err))) {
+		fprintf(stderr, "kmtrace: %s (see 'kmtrace trace --help')\n", err);
+		return 2;
+	}
+	if (o.help) {
+		fputs(kmt_trace_usage(), stdout);
+		return 0;
+	}
+	r.o = &o;
+	verbose = o.verbose;
+	libbpf_set_print(libbpf_print);
+	setvbuf(stdout, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, 1 << 16);
+
+	if (o.pid && kill(o.pid, 0) && errno == ESRCH) {
+		fprintf(stderr, "kmtrace: no such process: %d\n", (int)o.pid);
+		return 1;
+	}
+	if (o.pid)
+		o.pid = tgid_of(o.pid); /* a thread id means its process */
+	if (o.ko && access(o.ko, R_OK)) {
+		fprintf(stderr, "kmtrace: cannot read --ko %s: %s\n", o.ko, strerror(errno));
+		return 1;
+	}
+	{
+		/* kernels >= 5.11 account BPF memory to the cgroup; older need this */
+		struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+	}
+	if (!kmt_tracefs())
+		return 1;
+	probe_features(&f, &o);
+	if (o.module[0] && !f.modules) {
+		fprintf(stderr,
+			"kmtrace: -m %s: this kernel has no module tracepoints "
+			"(no loadable module support?)\n",
+			o.module);
+		return 1;
+	}
+	uname(&u);
+	snprintf(r.moddir, sizeof(r.moddir), "/lib/modules/%s", u.release);
+
+	if (o.cmd && spawn_blocked(o.cmd, &ch))
+		return 1;
+
+	r.skel = open_and_load(&o, &f);
+	if (!r.skel)
+		goto out;
+	r.kallsyms = ksyms_load_kallsyms("/proc/kallsyms");
+	r.kosyms = ksyms_new();
+	if (!r.kallsyms || !r.kosyms) {
+		fprintf(stderr, "kmtrace: cannot read /proc/kallsyms: %s\n", strerror(errno));
+		goto out;
+	}
+	if (o.module[0])
+		preloaded_module(&r);
+	if (o.pid || o.cmd) {
+		uint32_t pid = o.pid ? (uint32_t)o.pid : (uint32_t)ch.pid;
+		uint8_t one = 1;
+
+		if (bpf_map_update_elem(bpf_map__fd(r.skel->maps.pids), &pid, &one, BPF_ANY)) {
+			fprintf(stderr, "kmtrace: cannot set the pid filter: %s\n",
+				strerror(errno));
+			goto out;
+		}
+	}
+	e = kmtrace_bpf__attach(r.skel);
+	if (e) {
+		fprintf(stderr, "kmtrace: failed to attach BPF programs: %s%s%s\n", strerror(-e),
+			last_warn[0] ? "; libbpf: " : "", last_warn);
+		goto out;
+	}
+	rb = ring_buffer__new(bpf_map__fd(r.skel->maps.events), on_event, &r, NULL);
+	if (!rb) {
+		fprintf(stderr, "kmtrace: cannot create the ring buffer: %s\n", strerror(errno));
+		goto out;
+	}
+
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r.t0 = now_ns();
+	if (o.duration > 0)
+		deadline = r.t0 + (uint64_t)(o.duration * 1e9);
+	fprintf(stderr,
+		"kmtrace: ready: kmalloc/kfree via %s, pages via tracepoint, threads %s, "
+		"modules %s\n",
+		tp_kind(f.raw), f.fork ? "on" : "off", f.modules ? "on" : "off");
+
+	if (o.cmd) {
+		char b = 1;
+		ssize_t n;
+
+		if (write(ch.go_w, &b, 1) != 1) {
+			fprintf(stderr, "kmtrace: cannot start %s: %s\n", o.cmd[0],
+				strerror(errno));
+			goto out;
+		}
+		close(ch.go_w);
+		ch.go_w = -1;
+		do
+			n = read(ch.err_r, &e, sizeof(e));
+		while (n < 0 && errno == EINTR);
+		if (n == (ssize_t)sizeof(e)) {
+			fprintf(stderr, "kmtrace: cannot run %s: %s\n", o.cmd[0], strerror(e));
+			waitpid(ch.pid, NULL, 0);
+			ch.pid = -1;
+			goto out;
+		}
+	}
+
+	if (!o.json)
+		printf("%s\n", kmt_text_header());
+	while (!stop_sig && !r.out_err) {
+		int n = ring_buffer__poll(rb, 100);
+
+		if (r.out_err)
+			break;
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "kmtrace: ring buffer: %s\n", strerror(-n));
+			goto out;
+		}
+		if (deadline && now_ns() >= deadline)
+			break;
+		if (ch.pid > 0) {
+			int st;
+
+			if (waitpid(ch.pid, &st, WNOHANG) == ch.pid) {
+				cmd_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+				ch.pid = -1;
+				break;
+			}
+		}
+		if (o.pid && (r.target_exited || (kill(o.pid, 0) && errno == ESRCH)))
+			break;
+	}
+	if (!r.out_err)
+		ring_buffer__consume(rb); /* drain */
+	if (!r.out_err)
+		summary(&r, cmd_status);
+	ret = 0;
+out:
+	if (ch.pid > 0 && ret) {
+		kill(ch.pid, SIGKILL);
+		waitpid(ch.pid, NULL, 0);
+	}
+	if (ch.go_w >= 0)
+		close(ch.go_w);
+	if (ch.err_r >= 0)
+		close(ch.err_r);
+	ring_buffer__free(rb);
+	kmtrace_bpf__destroy(r.skel);
+	ksyms_free(r.kallsyms);
+	ksyms_free(r.kosyms);
+	if (fflush(stdout) == EOF && errno != EPIPE && !r.out_err && ret == 0) {
+		fprintf(stderr, "kmtrace: write error: %s\n", strerror(errno));
+		ret = 1;
+	}
+	return ret;
+}
