@@ -12,21 +12,46 @@ set -eu
 cd "$(dirname "$0")/.."
 [ -d build ] && PATH=$PWD/build:$PATH
 
-# --- tracer hook --------------------------------------------------------------
-# The lead adds `kmtrace trace -m kmdemo` here, running alongside the scenario.
-# Both functions do nothing while kmtrace is missing or has no `trace -m`.
-tracer_pid=
+# --- the tracer ------------------------------------------------------------------
+# `kmtrace trace -m kmdemo` runs alongside: started before the module loads (so
+# the kmalloc in kmdemo's __init code is seen and named), stopped with SIGINT
+# after the unload, when it prints its summary. Skipped when kmtrace is missing.
+tracer_pid='' tr_out='' tr_err=''
 demo_tracer_available() {
 	command -v kmtrace >/dev/null 2>&1 || return 1
 	kmtrace trace --help 2>&1 | grep -qE -- '(^|[[:space:],[])-m([[:space:],]|$)' || return 1
 }
 demo_tracer_start() {
 	demo_tracer_available || return 0
-	: # TODO(lead): kmtrace trace -m kmdemo … & tracer_pid=$!
+	tr_out=$(mktemp)
+	tr_err=$(mktemp)
+	ko_opt=''
+	[ -f "$ko" ] && ko_opt="--ko $ko"
+	echo "\$ kmtrace trace -m kmdemo${ko_opt:+ $ko_opt} &"
+	# shellcheck disable=SC2086 # $ko_opt is empty or two words
+	kmtrace trace -m kmdemo $ko_opt >"$tr_out" 2>"$tr_err" &
+	tracer_pid=$!
+	i=0
+	while ! grep -q 'ready' "$tr_err" 2>/dev/null; do
+		if [ "$i" -ge 100 ] || ! kill -0 "$tracer_pid" 2>/dev/null; then
+			echo "demo: kmtrace did not start:" >&2
+			cat "$tr_err" >&2
+			tracer_pid=''
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
 demo_tracer_stop() {
 	[ -n "$tracer_pid" ] || return 0
-	: # TODO(lead): stop $tracer_pid and show its report
+	echo "\$ kill -INT %kmtrace    # what kmtrace saw of kmdemo:"
+	kill -INT "$tracer_pid" 2>/dev/null || true
+	wait "$tracer_pid" 2>/dev/null || true
+	tracer_pid=''
+	# The module's allocations, frees and load/unload, then the summary; the
+	# thread events of other processes that -m alone also reports are left out.
+	awk 'NR == 1 || / (kmalloc|kfree|page_alloc|page_free|module_load|module_free|leak) / || f; /^$/ && NR > 1 {f = 1}' "$tr_out"
 }
 # -----------------------------------------------------------------------------
 
@@ -38,7 +63,8 @@ tpid='' loaded='' out=''
 cleanup() {
 	[ -n "$loaded" ] && rmmod kmdemo 2>/dev/null
 	[ -n "$tpid" ] && kill "$tpid" 2>/dev/null
-	[ -n "$out" ] && rm -f "$out"
+	[ -n "$tracer_pid" ] && kill "$tracer_pid" 2>/dev/null
+	rm -f ${out:+"$out"} ${tr_out:+"$tr_out"} ${tr_err:+"$tr_err"}
 	return 0
 }
 trap cleanup EXIT
