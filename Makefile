@@ -42,6 +42,8 @@ KDIR      ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 
 .PHONY: all static kmod vmlinux unit deps demo test bench soak fmt check-fmt clean help
 .DELETE_ON_ERROR:
+# Keep BPF objects and skeletons: they are inputs of several targets.
+.SECONDARY:
 
 all: $(HOST_BINS)
 
