@@ -25,6 +25,13 @@ const volatile __u64 min_size;
 const volatile __u64 max_size = ~0ULL;
 const volatile char target_comm[KMT_COMM_LEN];
 const volatile char target_mod[KMT_MODNAME_LEN];
+/* `kmtrace hist`: kmallocs that pass the filters go to the `hist` map, not the
+ * ring buffer; fork/exit only keep the pid filter (module events are as usual). */
+const volatile bool hist_mode;
+const volatile bool hist_alloc; /* bucket bytes_alloc (else bytes_req) */
+const volatile __u32 hist_by;	/* enum kmt_hist_by */
+const volatile __u64 hist_step; /* 0: log2 buckets, else linear of that width */
+__u32 hist_gen;			/* flipped by user space at each interval */
 
 /* Module text ranges for -m: written by user space (module already loaded) and by
  * the module_load program (module loaded later), cleared at module_free. */
@@ -79,6 +86,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct stackbuf);
 } stacks SEC(".maps");
+
+/* hist mode: per-CPU counts; the loader sizes it (1 entry unless hist). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct kmt_hist_key);
+	__type(value, __u64);
+} hist SEC(".maps");
 
 /* ---- CO-RE flavors for layouts that changed ---------------------------------- */
 
@@ -201,6 +216,36 @@ static __always_inline void track(__u64 key, __u64 bytes, __u32 kind, __u32 orde
 	}
 }
 
+/* hist mode: one per-CPU count; comm copied only when the key needs it. */
+static __always_inline void hist_add(__u64 id, __u64 call_site, __u64 req, __u64 alloc, __u64 gfp)
+{
+	struct kmt_hist_key k = {};
+	__u64 one = 1, *v;
+
+	k.slot = kmt_hist_slot(hist_alloc ? alloc : req, hist_step);
+	k.gen = hist_gen;
+	if (hist_by == KMT_BY_PID)
+		k.key = id >> 32;
+	else if (hist_by == KMT_BY_CALLER)
+		k.key = call_site;
+	else if (hist_by == KMT_BY_GFP)
+		k.key = gfp;
+	if (hist_by == KMT_BY_PID || hist_by == KMT_BY_COMM)
+		bpf_get_current_comm(k.comm, sizeof(k.comm));
+	v = bpf_map_lookup_elem(&hist, &k);
+	if (v) {
+		(*v)++;
+		return;
+	}
+	if (!bpf_map_update_elem(&hist, &k, &one, BPF_NOEXIST))
+		return;
+	v = bpf_map_lookup_elem(&hist, &k); /* created meanwhile on another CPU */
+	if (v)
+		(*v)++;
+	else
+		count(KMT_CNT_HIST_FULL);
+}
+
 /* ---- kmalloc / kfree -------------------------------------------------------- */
 
 static __always_inline int on_kmalloc(__u64 call_site, __u64 ptr, __u64 req, __u64 alloc, __u64 gfp,
@@ -216,6 +261,10 @@ static __always_inline int on_kmalloc(__u64 call_site, __u64 ptr, __u64 req, __u
 		return 0;
 	if (filter_mod && !in_module(call_site))
 		return 0;
+	if (hist_mode) {
+		hist_add(id, call_site, req, alloc, gfp);
+		return 0;
+	}
 	if (ptr > 16) /* not NULL, not ZERO_SIZE_PTR */
 		track(ptr, alloc, KMT_EV_KMALLOC, 0, &flags);
 	e = ev_reserve(KMT_EV_KMALLOC);
@@ -474,6 +523,8 @@ int BPF_PROG(raw_fork, struct task_struct *parent, struct task_struct *child)
 				count(KMT_CNT_PIDS_FULL);
 		}
 	}
+	if (hist_mode)
+		return 0;
 	if (filter_comm) {
 		char c[KMT_COMM_LEN];
 
@@ -514,6 +565,11 @@ int raw_exit(void *ctx)
 	if (!task_match(tgid))
 		return 0;
 	t = cur_task();
+	if (hist_mode) { /* only forget a followed process */
+		if (filter_pid && BPF_CORE_READ(t, signal, live.counter) == 0)
+			bpf_map_delete_elem(&pids, &tgid);
+		return 0;
+	}
 	mm = BPF_CORE_READ(t, mm);
 	if (mm) {
 		users = mm_users_of(mm) - 1;

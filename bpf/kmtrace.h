@@ -38,6 +38,7 @@ enum kmt_counter {
 	KMT_CNT_TRACK_FULL, /* allocation not tracked: the allocs table was full */
 	KMT_CNT_PIDS_FULL,  /* a followed child could not be added to the pid filter */
 	KMT_CNT_STACK_FAIL, /* bpf_get_stack failed on a page event (-m) */
+	KMT_CNT_HIST_FULL,  /* hist: event not counted, the `hist` map was full */
 	KMT_CNT_MAX,
 };
 
@@ -76,5 +77,65 @@ struct kmt_alloc {
 	__u32 kind;  /* KMT_EV_KMALLOC or KMT_EV_PAGE_ALLOC */
 	__u32 order;
 };
+
+/* ---- `kmtrace hist`: histograms in the per-CPU `hist` map (no ring buffer) ---- */
+
+enum kmt_hist_by {
+	KMT_BY_NONE = 0,
+	KMT_BY_PID,    /* key: tgid, comm: the thread's */
+	KMT_BY_COMM,   /* comm only */
+	KMT_BY_CALLER, /* key: call site */
+	KMT_BY_GFP,    /* key: gfp flags */
+};
+
+/* Key of the `hist` map; value: __u64 count (per CPU). */
+struct kmt_hist_key {
+	__u64 slot; /* kmt_hist_slot() of the value */
+	__u64 key;  /* KMT_BY_PID: tgid; _CALLER: call site; _GFP: gfp flags; else 0 */
+	__u32 gen;  /* interval generation: the `hist_gen` the event saw */
+	__u32 _pad;
+	char comm[KMT_COMM_LEN]; /* KMT_BY_PID / KMT_BY_COMM; else zero */
+};
+
+/* floor(log2(v)) for v > 0, without loops or builtins (BPF and user space). */
+static inline __u32 kmt_log2(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	return r;
+}
+
+/*
+ * Bucket of value V.  STEP 0 (log2): slot 0 holds 0, slot s >= 1 holds
+ * [2^(s-1), 2^s) (so 1..64).  STEP > 0 (linear): slot s holds [s*STEP, (s+1)*STEP).
+ */
+static inline __u64 kmt_hist_slot(__u64 v, __u64 step)
+{
+	if (step)
+		return v / step;
+	return v ? (__u64)kmt_log2(v) + 1 : 0;
+}
 
 #endif /* KMTRACE_H */

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "opts.h"
 #include "trace.h"
 
 #ifndef KMTRACE_VERSION
@@ -13,7 +14,8 @@
 
 /* Subcommands that live in other files; weak so the loader links without them. */
 int cmd_stat(int argc, char **argv) __attribute__((weak));
-int cmd_mm_snapshot(int argc, char **argv) __attribute__((weak));
+int cmd_hist(int argc, char **argv) __attribute__((weak));
+int cmd_mm(int argc, char **argv) __attribute__((weak)); /* timeline or snapshot */
 
 struct subcmd {
 	const char *name;
@@ -35,13 +37,13 @@ int main(int argc, char **argv)
 	const struct subcmd cmds[] = {
 	    {"trace", cmd_trace, "trace kmalloc/kfree/page/thread/module events"},
 	    {"stat", cmd_stat, "allocator statistics, aggregated in the kernel"},
-	    {"mm", cmd_mm_snapshot, "mm_users/mm_count of every process"},
+	    {"hist", cmd_hist, "histograms of kmalloc sizes, aggregated in the kernel"},
+	    {"mm", cmd_mm, "mm_users/mm_count of every process, or one's mm_users timeline"},
 	};
 	size_t n = sizeof(cmds) / sizeof(cmds[0]);
 
 	if (argc < 2) {
-		fprintf(stderr, "kmtrace: missing command\n");
-		usage(stderr, cmds, n);
+		fprintf(stderr, "kmtrace: missing command (see 'kmtrace --help')\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
@@ -55,7 +57,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		if (cmds[i].fn && !strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "kmtrace: unknown command '%s'\n", argv[1]);
-	usage(stderr, cmds, n);
+	fprintf(stderr, "kmtrace: unknown command '%s' (see 'kmtrace --help')\n",
+		kmt_one_line(argv[1]));
 	return 2;
 }

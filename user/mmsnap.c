@@ -15,6 +15,8 @@
 #include <bpf/libbpf.h>
 #include "mmsnap.skel.h"
 #include "mmsnap.h"
+#include "opts.h"
+#include "probe.h"
 
 static void usage(FILE *f)
 {
@@ -92,30 +94,52 @@ void mmsnap_print(FILE *f, const struct mmsnap_rec *recs, size_t n, bool json)
 	}
 }
 
-/* Run the iterator once; *n records into a malloc'd array. */
-static struct mmsnap_rec *snapshot(size_t *n)
+struct mmsnap_iter {
+	struct mmsnap_bpf *obj;
+	struct bpf_link *link;
+};
+
+struct mmsnap_iter *mmsnap_iter_open(void)
 {
-	struct mmsnap_bpf *obj = NULL;
-	struct bpf_link *link = NULL;
+	struct mmsnap_iter *it = calloc(1, sizeof(*it));
+	int err;
+
+	if (!it)
+		return NULL;
+	it->obj = mmsnap_bpf__open_and_load();
+	if (!it->obj)
+		goto fail;
+	it->link = bpf_program__attach_iter(it->obj->progs.mm_snapshot, NULL);
+	if (!it->link)
+		goto fail;
+	return it;
+fail:
+	err = errno;
+	mmsnap_iter_close(it);
+	errno = err;
+	return NULL;
+}
+
+void mmsnap_iter_close(struct mmsnap_iter *it)
+{
+	if (!it)
+		return;
+	bpf_link__destroy(it->link);
+	mmsnap_bpf__destroy(it->obj);
+	free(it);
+}
+
+struct mmsnap_rec *mmsnap_iter_run(struct mmsnap_iter *it, size_t *n)
+{
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int fd = -1, err = 0;
+	int fd, err = 0;
 	ssize_t r;
 
 	*n = 0;
-	obj = mmsnap_bpf__open_and_load();
-	if (!obj)
+	fd = bpf_iter_create(bpf_link__fd(it->link));
+	if (fd < 0)
 		return NULL;
-	link = bpf_program__attach_iter(obj->progs.mm_snapshot, NULL);
-	if (!link) {
-		err = errno;
-		goto out;
-	}
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = errno;
-		goto out;
-	}
 	for (;;) {
 		if (cap - len < 4096) {
 			char *nb = realloc(buf, cap ? cap * 2 : 65536);
@@ -140,18 +164,33 @@ static struct mmsnap_rec *snapshot(size_t *n)
 	}
 	*n = len / sizeof(struct mmsnap_rec);
 out:
-	if (fd >= 0)
-		close(fd);
-	bpf_link__destroy(link);
-	mmsnap_bpf__destroy(obj);
+	close(fd);
 	if (err) {
 		free(buf);
+		*n = 0;
 		errno = err;
 		return NULL;
 	}
 	if (!buf)
 		buf = malloc(1);
 	return (struct mmsnap_rec *)buf;
+}
+
+/* Run the iterator once; *n records into a malloc'd array. */
+static struct mmsnap_rec *snapshot(size_t *n)
+{
+	struct mmsnap_iter *it = mmsnap_iter_open();
+	struct mmsnap_rec *recs;
+	int err;
+
+	*n = 0;
+	if (!it)
+		return NULL;
+	recs = mmsnap_iter_run(it, n);
+	err = errno;
+	mmsnap_iter_close(it);
+	errno = err;
+	return recs;
 }
 
 int cmd_mm_snapshot(int argc, char **argv)
@@ -179,15 +218,17 @@ int cmd_mm_snapshot(int argc, char **argv)
 		default:
 			fprintf(stderr,
 				"kmtrace: mm: unknown option '%s' (see kmtrace mm --help)\n",
-				argv[optind - 1]);
+				kmt_one_line(argv[optind - 1]));
 			return 2;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "kmtrace: mm: unexpected argument '%s' (see kmtrace mm --help)\n",
-			argv[optind]);
+			kmt_one_line(argv[optind]));
 		return 2;
 	}
+	if (!kmt_check_caps("mm"))
+		return 1;
 	recs = snapshot(&n);
 	if (!recs) {
 		fprintf(stderr, "kmtrace: mm: task iterator failed: %s\n", strerror(errno));

@@ -23,4 +23,14 @@ int cmd_mm_snapshot(int argc, char **argv);
 size_t mmsnap_sort_dedup(struct mmsnap_rec *recs, size_t n);
 void mmsnap_print(FILE *f, const struct mmsnap_rec *recs, size_t n, bool json);
 
+/*
+ * The iterator kept loaded, for repeated snapshots (`kmtrace mm -p` samples):
+ * open (NULL with errno), run (one pass: a malloc()ed array of *N records,
+ * unsorted; NULL with errno on error), close.
+ */
+struct mmsnap_iter;
+struct mmsnap_iter *mmsnap_iter_open(void);
+struct mmsnap_rec *mmsnap_iter_run(struct mmsnap_iter *it, size_t *n);
+void mmsnap_iter_close(struct mmsnap_iter *it);
+
 #endif /* KMTRACE_MMSNAP_H */

@@ -14,18 +14,23 @@ const char *kmt_trace_usage(void)
 {
 	return "usage: kmtrace trace [-p PID | -c COMM | -- CMD [ARGS...]] [-m MODULE]\n"
 	       "                     [--min-size N] [--max-size N] [-d SECONDS] [--json]\n"
-	       "                     [--ko PATH] [-v]\n"
+	       "                     [--ko PATH] [--perfetto FILE] [-v]\n"
 	       "  -p, --pid PID       trace that process (all its threads)\n"
 	       "  -c, --comm COMM     trace tasks with that command name\n"
 	       "  -- CMD [ARGS...]    run CMD, trace it from its first instruction, with its\n"
 	       "                      threads and children; stop when it exits\n"
 	       "  -m, --module NAME   allocations whose call site is in module NAME's code\n"
 	       "                      (also its __init code, also if loaded later)\n"
+	       "                      when it is unloaded, what it left allocated is\n"
+	       "                      reported as leaks (and counted as outstanding)\n"
 	       "      --min-size N    kmalloc bytes_req (page bytes) at least N\n"
 	       "      --max-size N    kmalloc bytes_req (page bytes) at most N\n"
 	       "  -d, --duration S    stop after S seconds\n"
 	       "  -j, --json          one JSON object per line\n"
 	       "      --ko PATH       the module's .ko (symbols of its __init code)\n"
+	       "      --perfetto FILE also write a Chrome trace-event JSON file for\n"
+	       "                      ui.perfetto.dev / chrome://tracing: events per thread,\n"
+	       "                      mm_users and outstanding_bytes counters per process\n"
 	       "  -v, --verbose       libbpf debug output\n"
 	       "  -h, --help          this text\n";
 }
@@ -39,7 +44,18 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
+	if (len)
+		kmt_one_line(err);
 	return -1;
+}
+
+char *kmt_one_line(char *s)
+{
+	/* an argument quoted in a message must not break it into lines */
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
 }
 
 int kmt_parse_u64(const char *s, uint64_t *out)
@@ -72,9 +88,32 @@ static int parse_seconds(const char *s, double *out)
 	return 0;
 }
 
-enum { OPT_MIN = 256, OPT_MAX, OPT_KO };
+enum { OPT_MIN = 256, OPT_MAX, OPT_KO, OPT_PERFETTO };
+
+#define SHORTOPTS "+:p:c:m:d:jvh"
+
+/* getopt_long; positional arguments before -- go to X->arg (-2 when it refuses one). */
+static int next_opt(int argc, char **argv, const struct option *lopts, const struct kmt_opts_ext *x,
+		    char *err, size_t errlen)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, SHORTOPTS, lopts, NULL)) == -1 && x && x->arg &&
+	       optind < argc && strcmp(argv[optind - 1], "--")) {
+		if (x->arg(x->ctx, argv[optind], err, errlen))
+			return -2;
+		optind++;
+	}
+	return c;
+}
 
 int kmt_parse_trace(int argc, char **argv, struct kmt_opts *o, char *err, size_t errlen)
+{
+	return kmt_parse_opts(argc, argv, NULL, o, err, errlen);
+}
+
+int kmt_parse_opts(int argc, char **argv, const struct kmt_opts_ext *x, struct kmt_opts *o,
+		   char *err, size_t errlen)
 {
 	static const struct option lopts[] = {
 	    {"pid", required_argument, NULL, 'p'},
@@ -85,12 +124,22 @@ int kmt_parse_trace(int argc, char **argv, struct kmt_opts *o, char *err, size_t
 	    {"duration", required_argument, NULL, 'd'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"ko", required_argument, NULL, OPT_KO},
+	    {"perfetto", required_argument, NULL, OPT_PERFETTO},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct option all[32];
+	size_t nl = sizeof(lopts) / sizeof(lopts[0]) - 1, nx = 0;
 	uint64_t v;
 	int c, ntask = 0;
+
+	while (x && x->lopts && x->lopts[nx].name && nl + nx + 1 < sizeof(all) / sizeof(all[0]))
+		nx++;
+	memcpy(all, lopts, nl * sizeof(*lopts));
+	if (nx)
+		memcpy(all + nl, x->lopts, nx * sizeof(*lopts));
+	memset(&all[nl + nx], 0, sizeof(*all));
 
 	memset(o, 0, sizeof(*o));
 	o->max_size = UINT64_MAX;
@@ -98,8 +147,10 @@ int kmt_parse_trace(int argc, char **argv, struct kmt_opts *o, char *err, size_t
 		err[0] = '\0';
 	optind = 0; /* full reset (glibc), so the parser can run more than once */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:p:c:m:d:jvh", lopts, NULL)) != -1) {
+	while ((c = next_opt(argc, argv, all, x, err, errlen)) != -1) {
 		switch (c) {
+		case -2:
+			return -1;
 		case 'p':
 			if (kmt_parse_u64(optarg, &v) || v == 0 || v > 0x3fffffff)
 				return fail(err, errlen, "invalid pid '%s'", optarg);
@@ -114,7 +165,9 @@ int kmt_parse_trace(int argc, char **argv, struct kmt_opts *o, char *err, size_t
 			ntask++;
 			break;
 		case 'm':
-			if (!*optarg || strlen(optarg) >= sizeof(o->module) || strchr(optarg, '/'))
+			if (!*optarg || strlen(optarg) >= sizeof(o->module) ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789_-") != strlen(optarg))
 				return fail(err, errlen, "invalid module name '%s'", optarg);
 			for (size_t i = 0; optarg[i]; i++)
 				o->module[i] = optarg[i] == '-' ? '_' : optarg[i];
@@ -141,6 +194,11 @@ int kmt_parse_trace(int argc, char **argv, struct kmt_opts *o, char *err, size_t
 				return fail(err, errlen, "empty --ko path");
 			o->ko = optarg;
 			break;
+		case OPT_PERFETTO:
+			if (!*optarg)
+				return fail(err, errlen, "empty --perfetto path");
+			o->perfetto = optarg;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -150,6 +208,17 @@ int kmt_parse_trace(int argc, char **argv, struct kmt_opts *o, char *err, size_t
 		case ':':
 			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 		default:
+			if (x && x->opt && c >= KMT_OPT_EXT) {
+				if (x->opt(x->ctx, c, optarg, err, errlen))
+					return -1;
+				break;
+			}
+			/* --flag=VALUE of a flag without a value: optopt is its short
+			 * letter, which would name the wrong thing. */
+			if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
+				return fail(err, errlen, "option '%.*s' takes no value",
+					    (int)(strchr(argv[optind - 1], '=') - argv[optind - 1]),
+					    argv[optind - 1]);
 			if (optopt)
 				return fail(err, errlen, "unknown option '-%c'", optopt);
 			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
@@ -160,6 +229,8 @@ int kmt_parse_trace(int argc, char **argv, struct kmt_opts *o, char *err, size_t
 			return fail(err, errlen,
 				    "unexpected argument '%s' (use -- CMD to run a command)",
 				    argv[optind]);
+		if (!argv[optind][0])
+			return fail(err, errlen, "empty command name after --");
 		o->cmd = &argv[optind];
 		o->cmd_argc = argc - optind;
 		ntask++;

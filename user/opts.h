@@ -10,6 +10,8 @@
 #include <linux/types.h>
 #include "kmtrace.h"
 
+struct option;
+
 struct kmt_opts {
 	pid_t pid;		      /* -p; 0: none */
 	char comm[KMT_COMM_LEN];      /* -c; "" : none */
@@ -21,6 +23,7 @@ struct kmt_opts {
 	bool verbose;		      /* -v: libbpf debug output */
 	bool help;		      /* -h: print usage, exit 0 */
 	const char *ko;		      /* --ko PATH */
+	const char *perfetto;	      /* --perfetto FILE: Chrome trace-event JSON */
 	char **cmd;		      /* -- CMD ARGS…, NULL-terminated; NULL: none */
 	int cmd_argc;
 };
@@ -30,6 +33,28 @@ struct kmt_opts {
  * one-line reason (no "kmtrace: " prefix) in ERR — a usage error (exit 2).
  */
 int kmt_parse_trace(int argc, char **argv, struct kmt_opts *o, char *err, size_t errlen);
+
+/*
+ * Options and positional arguments a command adds to the trace ones (`hist`).
+ * LOPTS: NULL-terminated, each .val >= KMT_OPT_EXT.  OPT gets such an option
+ * with its argument (NULL if none), ARG each positional argument before "--";
+ * they return 0, or -1 with a one-line reason in ERR (a usage error).
+ */
+#define KMT_OPT_EXT 512
+struct kmt_opts_ext {
+	const struct option *lopts;
+	int (*opt)(void *ctx, int val, const char *arg, char *err, size_t errlen);
+	int (*arg)(void *ctx, const char *arg, char *err, size_t errlen);
+	void *ctx;
+};
+
+/* kmt_parse_trace() plus the options of X (NULL: none). */
+int kmt_parse_opts(int argc, char **argv, const struct kmt_opts_ext *x, struct kmt_opts *o,
+		   char *err, size_t errlen);
+
+/* Replace control characters of S (newlines…) by '?', so that a message
+ * quoting an argument stays one line.  Returns S. */
+char *kmt_one_line(char *s);
 
 /* Strict unsigned decimal: no sign, no trailing garbage, no overflow. */
 int kmt_parse_u64(const char *s, uint64_t *out);

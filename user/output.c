@@ -244,6 +244,10 @@ int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, 
 		snprintf(caller, sizeof(caller), "%s", sym);
 	else if (e->call_site && (e->type <= KMT_EV_PAGE_FREE))
 		snprintf(caller, sizeof(caller), "0x%llx", (unsigned long long)e->call_site);
+	/* one event, one line: no control bytes from the symbol or module name */
+	for (char *p = caller; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return snprintf(buf, len, "%-12.6f %-16s %-7u %-7u %-13s %-8s %-18s %-40s %d", t, comm,
 			e->pid, e->tid, kmt_event_name(e->type), bytes, ptr, caller, e->mm_users);
 }

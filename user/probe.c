@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -48,6 +49,82 @@ bool kmt_tp_exists(const char *sys, const char *name)
 		return false;
 	snprintf(p, sizeof(p), "%s/events/%s/%s", root, sys, name);
 	return access(p, F_OK) == 0;
+}
+
+/* CapEff of /proc/self/status; all bits set when it cannot be read (let the
+ * kernel decide). */
+static unsigned long long cap_eff(void)
+{
+	char line[256];
+	unsigned long long v = ~0ULL;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return v;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+bool kmt_check_caps(const char *what)
+{
+	const unsigned long long sys_admin = 1ULL << 21, perfmon = 1ULL << 38, bpf = 1ULL << 39;
+	unsigned long long eff = cap_eff();
+
+	if ((eff & sys_admin) || ((eff & perfmon) && (eff & bpf)))
+		return true;
+	fprintf(stderr,
+		"kmtrace: %s: permission denied: loading BPF programs needs root "
+		"(CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)\n",
+		what);
+	return false;
+}
+
+static int exec_ok(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return errno;
+	if (S_ISDIR(st.st_mode))
+		return EACCES;
+	return access(path, X_OK) ? errno : 0;
+}
+
+int kmt_can_exec(const char *cmd)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char full[PATH_MAX];
+	int e = ENOENT, r;
+
+	if (!cmd || !*cmd)
+		return ENOENT;
+	if (strchr(cmd, '/'))
+		return exec_ok(cmd);
+	if (!path)
+		path = "/bin:/usr/bin"; /* glibc's execvp default */
+	for (p = path;; p = end + 1) {
+		size_t dl;
+
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		dl = (size_t)(end - p);
+		/* an empty element is the current directory */
+		if (snprintf(full, sizeof(full), "%.*s%s%s", (int)dl, p, dl ? "/" : "", cmd) <
+		    (int)sizeof(full)) {
+			r = exec_ok(full);
+			if (!r)
+				return 0;
+			if (r == EACCES)
+				e = EACCES; /* execvp reports EACCES if any candidate had it */
+		}
+		if (!*end)
+			break;
+	}
+	return e;
 }
 
 bool kmt_have_raw_tp(void)

@@ -19,4 +19,18 @@ bool kmt_tp_exists(const char *sys, const char *name);
 /* Whether the kernel accepts BPF_PROG_TYPE_RAW_TRACEPOINT programs. */
 bool kmt_have_raw_tp(void);
 
+/*
+ * Whether this process may load and attach tracing BPF programs: CAP_BPF and
+ * CAP_PERFMON, or CAP_SYS_ADMIN, in its effective set.  When not, prints one
+ * "kmtrace: WHAT: …" line naming the capabilities and returns false.
+ */
+bool kmt_check_caps(const char *what);
+
+/*
+ * Whether execvp(CMD) could run CMD, searched on PATH the way execvp does:
+ * 0, or the errno it would fail with (ENOENT, EACCES, …).  Lets a command
+ * that cannot run be reported before anything is loaded.
+ */
+int kmt_can_exec(const char *cmd);
+
 #endif

@@ -23,6 +23,7 @@
 #include "stat.h"
 #include "gfp.h"
 #include "ksyms.h"
+#include "opts.h"
 #include "probe.h"
 
 struct stat_opts {
@@ -57,9 +58,10 @@ static void usage(FILE *f)
 
 static int bad(const char *fmt, const char *arg)
 {
-	fputs("kmtrace: stat: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs(" (see kmtrace stat --help)\n", stderr);
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	fprintf(stderr, "kmtrace: stat: %s (see kmtrace stat --help)\n", kmt_one_line(msg));
 	return 2;
 }
 
@@ -402,6 +404,8 @@ int cmd_stat(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : 2;
 
+	if (!kmt_check_caps("stat"))
+		return 1;
 	obj = load(&o);
 	if (!obj)
 		return 1;

@@ -22,8 +22,10 @@
 #include <bpf/libbpf.h>
 #include "kmtrace.skel.h"
 #include "ksyms.h"
+#include "leak.h"
 #include "opts.h"
 #include "output.h"
+#include "perfetto.h"
 #include "probe.h"
 #include "trace.h"
 
@@ -77,7 +79,7 @@ static void warn_off(const char *what, const char *why)
 	fprintf(stderr, "kmtrace: warning: %s off: %s\n", what, why);
 }
 
-static void probe_features(struct features *f, const struct kmt_opts *o)
+static void probe_features(struct features *f, const struct kmt_opts *o, bool hist)
 {
 	/* KMTRACE_NO_RAW_TP=1 forces the classic-tracepoint fallback (for tests). */
 	f->raw = !getenv("KMTRACE_NO_RAW_TP") && kmt_have_raw_tp();
@@ -91,6 +93,15 @@ static void probe_features(struct features *f, const struct kmt_opts *o)
 	f->exec = f->raw && kmt_tp_exists("sched", "sched_process_exec");
 	f->modules = f->raw && kmt_tp_exists("module", "module_load") &&
 		     kmt_tp_exists("module", "module_free");
+	if (hist) { /* kmalloc; fork/exit to follow -- CMD's children; modules for -m */
+		f->kfree = f->page_alloc = f->page_free = f->exec = false;
+		f->fork = f->exit_ = o->cmd && f->fork && f->exit_;
+		f->modules = f->modules && o->module[0];
+		if (o->cmd && !f->fork)
+			warn_off("following the command's children",
+				 "no usable raw_tp sched_process_fork/exit");
+		return;
+	}
 	if (!f->kmalloc)
 		warn_off("kmalloc events", "no tracepoint kmem:kmalloc");
 	if (!f->kfree)
@@ -147,7 +158,8 @@ static void set_rodata(struct kmtrace_bpf *s, const struct kmt_opts *o)
 	r->max_size = o->max_size;
 }
 
-static struct kmtrace_bpf *open_and_load(const struct kmt_opts *o, struct features *f)
+static struct kmtrace_bpf *open_and_load(const struct kmt_opts *o, struct features *f,
+					 const struct kmt_setup *su)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct kmtrace_bpf *s = kmtrace_bpf__open();
@@ -160,6 +172,8 @@ static struct kmtrace_bpf *open_and_load(const struct kmt_opts *o, struct featur
 		}
 		set_rodata(s, o);
 		set_progs(s, f);
+		if (su->tweak)
+			su->tweak(s, su->arg);
 		err = kmtrace_bpf__load(s);
 		if (!err)
 			return s;
@@ -172,7 +186,10 @@ static struct kmtrace_bpf *open_and_load(const struct kmt_opts *o, struct featur
 					strerror(-err));
 			f->raw = false;
 			f->fork = f->exit_ = f->exec = f->modules = false;
-			warn_off("thread/process/module events", "raw_tp programs failed to load");
+			if (!su->hist || o->cmd)
+				warn_off(su->hist ? "following the command's children"
+						  : "thread/process/module events",
+					 "raw_tp programs failed to load");
 			continue;
 		}
 		fprintf(stderr, "kmtrace: failed to load BPF programs: %s%s%s\n", strerror(-err),
@@ -196,6 +213,9 @@ struct run {
 	bool out_err;
 	bool target_exited;
 	char line[4096];
+	struct kmt_live *live; /* allocations seen and not freed (-m, --perfetto) */
+	struct kmt_pf *pf;     /* --perfetto */
+	uint64_t leaks;	       /* reported at the -m module's module_free */
 };
 
 /*
@@ -222,29 +242,35 @@ static bool core_layout_ok(struct ksyms *kallsyms, struct ksyms *core, const cha
  * .ko can name them once init is over), the core text ones when their layout
  * agrees with kallsyms (they name the module's code even after it is gone).
  */
-static void load_ko(struct run *r, const char *name, uint64_t text, uint64_t init)
+void kmt_load_ko_syms(struct ksyms *kosyms, struct ksyms *kallsyms, const char *moddir,
+		      const struct kmt_opts *o, const char *name, uint64_t text, uint64_t init)
 {
 	struct ksyms *core;
 	char *path;
 
-	ksyms_remove_module(r->kosyms, name);
-	if (r->o->ko && r->o->module[0] && !strcmp(name, r->o->module))
-		path = strdup(r->o->ko);
+	ksyms_remove_module(kosyms, name);
+	if (o->ko && o->module[0] && !strcmp(name, o->module))
+		path = strdup(o->ko);
 	else
-		path = ksyms_find_ko(r->moddir, name);
+		path = ksyms_find_ko(moddir, name);
 	if (!path)
 		return;
-	if (ksyms_add_ko(r->kosyms, path, name, 0, init) < 0)
+	if (ksyms_add_ko(kosyms, path, name, 0, init) < 0)
 		fprintf(stderr, "kmtrace: warning: cannot read symbols of %s\n", path);
 	core = ksyms_new();
 	if (core && text && ksyms_add_ko(core, path, name, text, 0) > 0 &&
-	    core_layout_ok(r->kallsyms, core, name)) {
+	    core_layout_ok(kallsyms, core, name)) {
 		for (size_t i = 0; i < core->n; i++)
-			ksyms_add(r->kosyms, core->syms[i].addr, core->syms[i].size,
+			ksyms_add(kosyms, core->syms[i].addr, core->syms[i].size,
 				  core->syms[i].name, name);
 	}
 	ksyms_free(core);
 	free(path);
+}
+
+static void load_ko(struct run *r, const char *name, uint64_t text, uint64_t init)
+{
+	kmt_load_ko_syms(r->kosyms, r->kallsyms, r->moddir, r->o, name, text, init);
 }
 
 static void reload_kallsyms(struct run *r)
@@ -280,9 +306,49 @@ static const char *symbolize(struct run *r, uint64_t addr, char *buf, size_t len
 	return buf;
 }
 
+/*
+ * -m MOD was freed (event E): every allocation of it still live is a leak,
+ * reported (JSON lines or a table) while MOD's symbols are still known.
+ */
+static int report_leaks(struct run *r, const struct kmt_event *e)
+{
+	struct kmt_live_alloc *v;
+	uint64_t bytes = 0;
+	const char *mod;
+	char sym[256];
+	size_t n;
+
+	v = kmt_live_take_all(r->live, &n);
+	if (!n)
+		return 0;
+	r->leaks += n;
+	for (size_t i = 0; i < n; i++)
+		bytes += v[i].bytes_alloc;
+	if (!r->o->json) {
+		kmt_format_leak_title(e->module, n, bytes, r->line, sizeof(r->line));
+		printf("%s\n%s\n", r->line, kmt_leak_text_header());
+	}
+	for (size_t i = 0; i < n; i++) {
+		symbolize(r, v[i].call_site, sym, sizeof(sym), &mod);
+		kmt_pf_leak(r->pf, e->ts_ns, v[i].pid, v[i].tid, v[i].key, v[i].bytes_alloc, sym);
+		if (r->o->json)
+			kmt_format_leak_json(&v[i], e->ts_ns, e->module, sym, r->line,
+					     sizeof(r->line));
+		else
+			kmt_format_leak_text(&v[i], e->ts_ns, sym, r->line, sizeof(r->line));
+		if (fputs(r->line, stdout) == EOF || putchar('\n') == EOF)
+			r->out_err = true;
+	}
+	free(v);
+	if (ferror(stdout))
+		r->out_err = true;
+	return r->out_err ? -1 : 0;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct run *r = ctx;
+	struct kmt_live_alloc gone = {0};
 	struct kmt_event e;
 	const char *mod = NULL;
 	char sym[256];
@@ -310,8 +376,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		load_ko(r, e.module, e.text_base, e.init_base);
 		break;
 	case KMT_EV_MODULE_FREE:
-		e.module[KMT_MODNAME_LEN - 1] = '\0';
-		ksyms_remove_module(r->kosyms, e.module);
+		e.module[KMT_MODNAME_LEN - 1] = '\0'; /* symbols dropped after the leaks */
 		break;
 	case KMT_EV_PROCESS_EXIT:
 		if (r->o->pid && e.pid == (uint32_t)r->o->pid)
@@ -319,6 +384,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		break;
 	}
 	symbolize(r, e.call_site, sym, sizeof(sym), &mod);
+	kmt_live_event(r->live, &e, &gone);
+	kmt_pf_event(r->pf, &e, sym, gone.pid);
 	if (r->o->json)
 		kmt_format_json(&e, sym, mod, r->line, sizeof(r->line));
 	else
@@ -327,14 +394,18 @@ static int on_event(void *ctx, void *data, size_t size)
 		r->out_err = true;
 		return -EPIPE;
 	}
+	if (e.type == KMT_EV_MODULE_FREE) {
+		if (r->o->module[0] && !strcmp(e.module, r->o->module) && report_leaks(r, &e))
+			return -EPIPE;
+		ksyms_remove_module(r->kosyms, e.module);
+	}
 	return 0;
 }
 
 /* ---- -m for a module that is already loaded ---------------------------------- */
 
-static void preloaded_module(struct run *r)
+static void preloaded_module(struct kmtrace_bpf *skel, const char *name)
 {
-	const char *name = r->o->module;
 	char line[512], n[128], state[32];
 	unsigned long long size, addr;
 	FILE *f = fopen("/proc/modules", "re");
@@ -349,8 +420,8 @@ static void preloaded_module(struct run *r)
 		/* Core text starts at addr; size covers all of the module's core
 		 * memory, an over-estimate of its text that holds no foreign code
 		 * on 6.1 (one allocation) and little on 6.4+. */
-		r->skel->bss->mod_lo[2] = addr;
-		r->skel->bss->mod_hi[2] = addr + size;
+		skel->bss->mod_lo[2] = addr;
+		skel->bss->mod_hi[2] = addr + size;
 		fprintf(stderr, "kmtrace: module %s already loaded at %#llx\n", name, addr);
 		break;
 	}
@@ -414,6 +485,8 @@ static void summary(struct run *r, int cmd_status)
 		       (unsigned long long)out_n, (unsigned long long)out_b,
 		       (unsigned long long)cnt[KMT_CNT_LOST],
 		       (unsigned long long)cnt[KMT_CNT_TRACK_FULL]);
+		if (r->o->module[0])
+			printf(",\"leaks\":%llu", (unsigned long long)r->leaks);
 		if (cmd_status >= 0)
 			printf(",\"exit_status\":%d", cmd_status);
 		printf("}\n");
@@ -428,6 +501,8 @@ static void summary(struct run *r, int cmd_status)
 	       (unsigned long long)r->bytes_freed);
 	printf("outstanding: %llu allocations, %llu bytes (within the filter)\n",
 	       (unsigned long long)out_n, (unsigned long long)out_b);
+	if (r->o->module[0])
+		printf("leaks at module unload: %llu\n", (unsigned long long)r->leaks);
 	printf("lost events: %llu, untracked allocations: %llu\n",
 	       (unsigned long long)cnt[KMT_CNT_LOST], (unsigned long long)cnt[KMT_CNT_TRACK_FULL]);
 	if (cnt[KMT_CNT_PIDS_FULL])
@@ -455,15 +530,9 @@ static pid_t tgid_of(pid_t pid)
 	return tgid > 0 ? tgid : pid;
 }
 
-/* ---- the command ---------------------------------------------------------------- */
+/* ---- setup shared with `kmtrace hist` (see trace.h) ------------------------------ */
 
-struct child {
-	pid_t pid;
-	int go_w;  /* parent writes a byte: exec now */
-	int err_r; /* child writes errno if exec fails (CLOEXEC) */
-};
-
-static int spawn_blocked(char **cmd, struct child *c)
+static int spawn_blocked(char **cmd, struct kmt_child *c)
 {
 	int go[2], er[2];
 
@@ -499,17 +568,154 @@ static int spawn_blocked(char **cmd, struct child *c)
 	return 0;
 }
 
+void kmt_setup_close(struct kmt_setup *su, bool kill_child)
+{
+	struct kmt_child *ch = &su->ch;
+
+	if (ch->pid > 0 && kill_child) {
+		kill(ch->pid, SIGKILL);
+		waitpid(ch->pid, NULL, 0);
+		ch->pid = -1;
+	}
+	if (ch->go_w >= 0)
+		close(ch->go_w);
+	if (ch->err_r >= 0)
+		close(ch->err_r);
+	ch->go_w = ch->err_r = -1;
+	kmtrace_bpf__destroy(su->skel);
+	su->skel = NULL;
+}
+
+int kmt_setup_open(struct kmt_setup *su, struct kmt_opts *o)
+{
+	struct features f = {0};
+	int e;
+
+	su->skel = NULL;
+	su->ch = (struct kmt_child){.pid = -1, .go_w = -1, .err_r = -1};
+	verbose = o->verbose;
+	libbpf_set_print(libbpf_print);
+	if (!kmt_check_caps(su->hist ? "hist" : "trace"))
+		return 1;
+	if (o->cmd && (e = kmt_can_exec(o->cmd[0]))) {
+		char name[256];
+
+		snprintf(name, sizeof(name), "%s", o->cmd[0]);
+		fprintf(stderr, "kmtrace: cannot run %s: %s\n", kmt_one_line(name), strerror(e));
+		return 1;
+	}
+	if (o->pid && kill(o->pid, 0) && errno == ESRCH) {
+		fprintf(stderr, "kmtrace: no such process: %d\n", (int)o->pid);
+		return 1;
+	}
+	if (o->pid)
+		o->pid = tgid_of(o->pid); /* a thread id means its process */
+	if (o->ko && access(o->ko, R_OK)) {
+		fprintf(stderr, "kmtrace: cannot read --ko %s: %s\n", o->ko, strerror(errno));
+		return 1;
+	}
+	{
+		/* kernels >= 5.11 account BPF memory to the cgroup; older need this */
+		struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+	}
+	if (!kmt_tracefs())
+		return 1;
+	probe_features(&f, o, su->hist);
+	if (o->module[0] && !f.modules) {
+		fprintf(stderr,
+			"kmtrace: -m %s: this kernel has no module tracepoints "
+			"(no loadable module support?)\n",
+			o->module);
+		return 1;
+	}
+	if (su->hist && !f.kmalloc) {
+		fprintf(stderr, "kmtrace: this kernel has no tracepoint kmem:kmalloc\n");
+		return 1;
+	}
+	if (o->cmd && spawn_blocked(o->cmd, &su->ch))
+		goto fail;
+
+	su->skel = open_and_load(o, &f, su);
+	if (!su->skel)
+		goto fail;
+	su->raw = f.raw;
+	su->threads = f.fork;
+	su->modules = f.modules;
+	if (o->module[0])
+		preloaded_module(su->skel, o->module);
+	if (o->pid || o->cmd) {
+		uint32_t pid = o->pid ? (uint32_t)o->pid : (uint32_t)su->ch.pid;
+		uint8_t one = 1;
+
+		if (bpf_map_update_elem(bpf_map__fd(su->skel->maps.pids), &pid, &one, BPF_ANY)) {
+			fprintf(stderr, "kmtrace: cannot set the pid filter: %s\n",
+				strerror(errno));
+			goto fail;
+		}
+	}
+	e = kmtrace_bpf__attach(su->skel);
+	if (e) {
+		fprintf(stderr, "kmtrace: failed to attach BPF programs: %s%s%s\n", strerror(-e),
+			last_warn[0] ? "; libbpf: " : "", last_warn);
+		goto fail;
+	}
+	return 0;
+fail:
+	kmt_setup_close(su, true);
+	return 1;
+}
+
+int kmt_setup_start_cmd(struct kmt_setup *su, const struct kmt_opts *o)
+{
+	struct kmt_child *ch = &su->ch;
+	char b = 1;
+	ssize_t n;
+	int e;
+
+	if (ch->pid <= 0)
+		return 0;
+	if (write(ch->go_w, &b, 1) != 1) {
+		fprintf(stderr, "kmtrace: cannot start %s: %s\n", o->cmd[0], strerror(errno));
+		return 1;
+	}
+	close(ch->go_w);
+	ch->go_w = -1;
+	do
+		n = read(ch->err_r, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(e)) {
+		fprintf(stderr, "kmtrace: cannot run %s: %s\n", o->cmd[0], strerror(e));
+		waitpid(ch->pid, NULL, 0);
+		ch->pid = -1;
+		return 1;
+	}
+	return 0;
+}
+
+int kmt_setup_reap(struct kmt_setup *su)
+{
+	int st;
+
+	if (su->ch.pid <= 0 || waitpid(su->ch.pid, &st, WNOHANG) != su->ch.pid)
+		return -1;
+	su->ch.pid = -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ---- the command ---------------------------------------------------------------- */
+
 int cmd_trace(int argc, char **argv)
 {
 	struct kmt_opts o;
 	char err[256];
-	struct features f = {0};
+	struct kmt_setup su = {0};
 	struct run r = {0};
-	struct child ch = {.pid = -1, .go_w = -1, .err_r = -1};
 	struct ring_buffer *rb = NULL;
 	struct utsname u;
 	struct sigaction sa = {0};
-	int ret = 1, cmd_status = -1, e;
+	int ret = 1, cmd_status = -1;
 	uint64_t deadline = 0;
 
 	if (kmt_parse_trace(argc, argv, &o, err, sizeof(err))) {
@@ -521,67 +727,30 @@ int cmd_trace(int argc, char **argv)
 		return 0;
 	}
 	r.o = &o;
-	verbose = o.verbose;
-	libbpf_set_print(libbpf_print);
 	setvbuf(stdout, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, 1 << 16);
-
-	if (o.pid && kill(o.pid, 0) && errno == ESRCH) {
-		fprintf(stderr, "kmtrace: no such process: %d\n", (int)o.pid);
-		return 1;
-	}
-	if (o.pid)
-		o.pid = tgid_of(o.pid); /* a thread id means its process */
-	if (o.ko && access(o.ko, R_OK)) {
-		fprintf(stderr, "kmtrace: cannot read --ko %s: %s\n", o.ko, strerror(errno));
-		return 1;
-	}
-	{
-		/* kernels >= 5.11 account BPF memory to the cgroup; older need this */
-		struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
-
-		setrlimit(RLIMIT_MEMLOCK, &rl);
-	}
-	if (!kmt_tracefs())
-		return 1;
-	probe_features(&f, &o);
-	if (o.module[0] && !f.modules) {
-		fprintf(stderr,
-			"kmtrace: -m %s: this kernel has no module tracepoints "
-			"(no loadable module support?)\n",
-			o.module);
-		return 1;
-	}
 	uname(&u);
 	snprintf(r.moddir, sizeof(r.moddir), "/lib/modules/%s", u.release);
-
-	if (o.cmd && spawn_blocked(o.cmd, &ch))
+	if (o.perfetto && !(r.pf = kmt_pf_open(o.perfetto))) {
+		fprintf(stderr, "kmtrace: cannot create --perfetto %s: %s\n", o.perfetto,
+			strerror(errno));
 		return 1;
+	}
+	if ((o.module[0] || o.perfetto) && !(r.live = kmt_live_new(65536))) {
+		fprintf(stderr, "kmtrace: out of memory\n");
+		kmt_pf_close(r.pf);
+		return 1;
+	}
 
-	r.skel = open_and_load(&o, &f);
-	if (!r.skel)
-		goto out;
+	if (kmt_setup_open(&su, &o)) {
+		kmt_pf_close(r.pf);
+		kmt_live_free(r.live);
+		return 1;
+	}
+	r.skel = su.skel;
 	r.kallsyms = ksyms_load_kallsyms("/proc/kallsyms");
 	r.kosyms = ksyms_new();
 	if (!r.kallsyms || !r.kosyms) {
 		fprintf(stderr, "kmtrace: cannot read /proc/kallsyms: %s\n", strerror(errno));
-		goto out;
-	}
-	if (o.module[0])
-		preloaded_module(&r);
-	if (o.pid || o.cmd) {
-		uint32_t pid = o.pid ? (uint32_t)o.pid : (uint32_t)ch.pid;
-		uint8_t one = 1;
-
-		if (bpf_map_update_elem(bpf_map__fd(r.skel->maps.pids), &pid, &one, BPF_ANY)) {
-			fprintf(stderr, "kmtrace: cannot set the pid filter: %s\n",
-				strerror(errno));
-			goto out;
-		}
-	}
-	e = kmtrace_bpf__attach(r.skel);
-	if (e) {
-		fprintf(stderr, "kmtrace: failed to attach BPF programs: %s%s%s\n", strerror(-e),
-			last_warn[0] ? "; libbpf: " : "", last_warn);
 		goto out;
 	}
 	rb = ring_buffer__new(bpf_map__fd(r.skel->maps.events), on_event, &r, NULL);
@@ -601,29 +770,10 @@ int cmd_trace(int argc, char **argv)
 	fprintf(stderr,
 		"kmtrace: ready: kmalloc/kfree via %s, pages via tracepoint, threads %s, "
 		"modules %s\n",
-		tp_kind(f.raw), f.fork ? "on" : "off", f.modules ? "on" : "off");
+		tp_kind(su.raw), su.threads ? "on" : "off", su.modules ? "on" : "off");
 
-	if (o.cmd) {
-		char b = 1;
-		ssize_t n;
-
-		if (write(ch.go_w, &b, 1) != 1) {
-			fprintf(stderr, "kmtrace: cannot start %s: %s\n", o.cmd[0],
-				strerror(errno));
-			goto out;
-		}
-		close(ch.go_w);
-		ch.go_w = -1;
-		do
-			n = read(ch.err_r, &e, sizeof(e));
-		while (n < 0 && errno == EINTR);
-		if (n == (ssize_t)sizeof(e)) {
-			fprintf(stderr, "kmtrace: cannot run %s: %s\n", o.cmd[0], strerror(e));
-			waitpid(ch.pid, NULL, 0);
-			ch.pid = -1;
-			goto out;
-		}
-	}
+	if (kmt_setup_start_cmd(&su, &o))
+		goto out;
 
 	if (!o.json)
 		printf("%s\n", kmt_text_header());
@@ -638,15 +788,8 @@ int cmd_trace(int argc, char **argv)
 		}
 		if (deadline && now_ns() >= deadline)
 			break;
-		if (ch.pid > 0) {
-			int st;
-
-			if (waitpid(ch.pid, &st, WNOHANG) == ch.pid) {
-				cmd_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-				ch.pid = -1;
-				break;
-			}
-		}
+		if (su.ch.pid > 0 && (cmd_status = kmt_setup_reap(&su)) >= 0)
+			break;
 		if (o.pid && (r.target_exited || (kill(o.pid, 0) && errno == ESRCH)))
 			break;
 	}
@@ -656,18 +799,16 @@ int cmd_trace(int argc, char **argv)
 		summary(&r, cmd_status);
 	ret = 0;
 out:
-	if (ch.pid > 0 && ret) {
-		kill(ch.pid, SIGKILL);
-		waitpid(ch.pid, NULL, 0);
-	}
-	if (ch.go_w >= 0)
-		close(ch.go_w);
-	if (ch.err_r >= 0)
-		close(ch.err_r);
 	ring_buffer__free(rb);
-	kmtrace_bpf__destroy(r.skel);
+	kmt_setup_close(&su, ret != 0);
 	ksyms_free(r.kallsyms);
 	ksyms_free(r.kosyms);
+	kmt_live_free(r.live);
+	if (r.pf && kmt_pf_close(r.pf) && ret == 0) {
+		fprintf(stderr, "kmtrace: --perfetto %s: write error: %s\n", o.perfetto,
+			strerror(errno));
+		ret = 1;
+	}
 	if (fflush(stdout) == EOF && errno != EPIPE && !r.out_err && ret == 0) {
 		fprintf(stderr, "kmtrace: write error: %s\n", strerror(errno));
 		ret = 1;

@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0
+# Leak report at module unload, in the VM (busybox sh, as root, cwd /kmtrace):
+# `kmtrace trace -m kmdemo` while kmdemo is loaded with leak=1 and unloaded
+# reports exactly one leak, at the pointer kmdemo printed with %px, named at
+# its call site in kmdemo_init, counted as outstanding; a normal load/unload
+# reports none.  Also the text table and a --perfetto file with the leak.
+# Run by tests/vm/leak.sh; the last line is the marker "# leak guest: done".
+. /kmtrace/tests/lib.sh
+
+# start_trace OUT ERR ARGS...: kmtrace trace ARGS in the background, until ready.
+start_trace() {
+	_o=$1
+	_e=$2
+	shift 2
+	kmtrace trace "$@" >"$_o" 2>"$_e" &
+	kt=$!
+	_i=0
+	while [ $_i -lt 300 ] && ! grep -q '^kmtrace: ready' "$_e"; do
+		kill -0 $kt 2>/dev/null || break
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+}
+
+# stop_trace NAME: SIGINT kmtrace, expect exit 0.
+stop_trace() {
+	sleep 1
+	kill -INT $kt
+	wait $kt
+	eq "$1: kmtrace exits 0 on SIGINT" "$?" 0
+}
+
+# --- leak=1: one leak, the %px pointer, named in kmdemo_init --------------------
+start_trace /tmp/leak.out /tmp/leak.err --json -m kmdemo --perfetto /tmp/leak.pf.json
+has "leak=1: ready line on stderr" /tmp/leak.err '^kmtrace: ready'
+dmesg -c >/dev/null
+modprobe kmdemo size=4096 order=1 leak=1
+eq "modprobe kmdemo size=4096 order=1 leak=1" "$?" 0
+rmmod kmdemo
+eq "rmmod kmdemo (leak=1)" "$?" 0
+dmesg >/tmp/leak.dmesg
+stop_trace "leak=1"
+grep '^{' /tmp/leak.out >/tmp/leak.json
+echo "# leak=1 stderr: $(tr '\n' '|' </tmp/leak.err)"
+grep -E '"event":"(leak|module_free|summary)"' /tmp/leak.json | sed 's/^/#   /'
+grep 'deliberate leak' /tmp/leak.dmesg | sed 's/^/#   dmesg: /'
+
+count_is "leak=1: exactly one leak line" /tmp/leak.json '^\{"event":"leak",' 1
+px=$(sed -n 's/.*NOT freeing the [0-9]*-byte buffer at \([0-9a-f]*\).*/\1/p' /tmp/leak.dmesg | head -n 1)
+ptr=$(grep '^{"event":"leak",' /tmp/leak.json | sed -n 's/.*"ptr":"0x\([0-9a-f]*\)".*/\1/p')
+if [ -n "$px" ] && [ "$(echo "$px" | sed 's/^0*//')" = "$ptr" ]; then
+	ok "leak=1: leak ptr 0x$ptr is the %px kmdemo printed"
+else
+	not_ok "leak=1: leak ptr is the %px kmdemo printed" "dmesg '$px', leak '$ptr'"
+fi
+has "leak=1: named at its call site in kmdemo_init" /tmp/leak.json \
+	'^\{"event":"leak","kind":"kmalloc",.*"sym":"kmdemo_init\+0x[0-9a-f]+ \[kmdemo\]","module":"kmdemo",'
+has "leak=1: 4096 bytes requested, call_site, pid, comm, ts_ns, age_ns" /tmp/leak.json \
+	'^\{"event":"leak",.*"bytes_req":4096,"bytes_alloc":[0-9]+,"call_site":"0x[0-9a-f]+",.*"pid":[0-9]+,"tid":[0-9]+,"comm":"modprobe","ts_ns":[0-9]+,"unload_ts_ns":[0-9]+,"age_ns":[0-9]+\}$'
+ts_alloc=$(grep '"event":"kmalloc"' /tmp/leak.json | grep "\"ptr\":\"0x$ptr\"" | sed -n 's/^{"ts_ns":\([0-9]*\),.*/\1/p')
+ts_leak=$(grep '^{"event":"leak",' /tmp/leak.json | sed -n 's/.*,"ts_ns":\([0-9]*\),.*/\1/p')
+eq "leak=1: the leak's ts_ns is its kmalloc event's" "${ts_leak:-none}" "${ts_alloc:-x}"
+n_lm=$(grep -n -E '"event":"module_free"' /tmp/leak.json | head -n 1 | cut -d: -f1)
+n_lk=$(grep -n -E '^\{"event":"leak"' /tmp/leak.json | head -n 1 | cut -d: -f1)
+if [ -n "$n_lm" ] && [ -n "$n_lk" ] && [ "$n_lk" -gt "$n_lm" ]; then
+	ok "leak=1: the leak follows kmdemo's module_free"
+else
+	not_ok "leak=1: the leak follows kmdemo's module_free" "lines $n_lm / $n_lk"
+fi
+count_is "leak=1: the pages were freed (no page leak)" /tmp/leak.json '"event":"leak","kind":"page"' 0
+has "leak=1: summary outstanding 1, leaks 1" /tmp/leak.json \
+	'^\{"event":"summary".*"outstanding":1,.*"leaks":1'
+has "leak=1: summary lost 0" /tmp/leak.json '^\{"event":"summary".*"lost":0,'
+if grep -q '"ph":"i","name":"leak"' /tmp/leak.pf.json && tail -c 4 /tmp/leak.pf.json | grep -q ']}'; then
+	ok "leak=1: the --perfetto file has the leak and is closed"
+else
+	not_ok "leak=1: the --perfetto file has the leak and is closed" "$(tail -c 80 /tmp/leak.pf.json)"
+fi
+
+# --- plain load/unload: no leak --------------------------------------------------
+start_trace /tmp/ok.out /tmp/ok.err --json -m kmdemo
+modprobe kmdemo size=4096 order=1
+eq "modprobe kmdemo size=4096 order=1" "$?" 0
+rmmod kmdemo
+eq "rmmod kmdemo" "$?" 0
+stop_trace "no leak"
+grep '^{' /tmp/ok.out >/tmp/ok.json
+count_is "no leak: zero leak lines" /tmp/ok.json '"event":"leak"' 0
+has "no leak: summary outstanding 0, leaks 0" /tmp/ok.json \
+	'^\{"event":"summary".*"outstanding":0,.*"leaks":0'
+has "no leak: the 4096-byte kmalloc was seen" /tmp/ok.json '"event":"kmalloc".*"module":"kmdemo","bytes_req":4096,'
+
+# --- text mode: the leak table ---------------------------------------------------
+start_trace /tmp/txt.out /tmp/txt.err -m kmdemo
+modprobe kmdemo size=1000 leak=1
+rmmod kmdemo
+stop_trace "text"
+sed 's/^/#   /' /tmp/txt.out | grep -A 3 -- '--- leaks'
+has "text: leak title" /tmp/txt.out '^--- leaks: module kmdemo freed with 1 allocation \([0-9]+ bytes\) still outstanding ---$'
+has "text: leak table header" /tmp/txt.out '^LEAK +PTR/PFN +BYTES +CALLER +PID +COMM +AGE\(s\)$'
+has "text: leak row" /tmp/txt.out '^kmalloc +0x[0-9a-f]+ +1024 +kmdemo_init\+0x[0-9a-f]+ \[kmdemo\] +[0-9]+ +modprobe +[0-9]+\.[0-9]{3}$'
+has "text: summary counts the leak" /tmp/txt.out '^leaks at module unload: 1$'
+has "text: summary outstanding 1" /tmp/txt.out '^outstanding: 1 allocations'
+echo "# leak guest: done"

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The live-allocation mirror, the leak report format, `kmtrace mm` arguments. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "leak.h"
+#include "mmtimeline.h"
+
+static struct kmt_event alloc_ev(uint64_t ptr, uint64_t ts)
+{
+	struct kmt_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = KMT_EV_KMALLOC;
+	e.ptr = ptr;
+	e.ts_ns = ts;
+	e.pid = 171;
+	e.tid = 171;
+	e.call_site = 0xffffffffc03c3073ULL;
+	e.bytes_req = 4096;
+	e.bytes_alloc = 4096;
+	strcpy(e.comm, "modprobe");
+	return e;
+}
+
+static struct kmt_event free_ev(uint64_t ptr, bool tracked)
+{
+	struct kmt_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = KMT_EV_KFREE;
+	e.ptr = ptr;
+	e.flags = tracked ? KMT_F_TRACKED : 0;
+	e.pid = 7;
+	return e;
+}
+
+/* Random adds and tracked frees against a plain array: same content. */
+static void test_table_vs_reference(void **state)
+{
+	struct kmt_live *t = kmt_live_new(100000);
+	static uint64_t ref[20000];
+	size_t nref = 0, n;
+	struct kmt_live_alloc gone, *all;
+	uint64_t x = 88172645463325252ULL;
+
+	(void)state;
+	assert_non_null(t);
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (nref < 20000 && (x & 1 || !nref)) {
+			uint64_t p = 0xffff888000000000ULL + (x >> 20) % 50000 * 64;
+			struct kmt_event e = alloc_ev(p, i);
+			bool dup = false;
+
+			for (size_t k = 0; k < nref && !dup; k++)
+				dup = ref[k] == p;
+			if (dup)
+				continue;
+			kmt_live_event(t, &e, NULL);
+			ref[nref++] = p;
+		} else {
+			size_t k = (x >> 8) % nref;
+			struct kmt_event e = free_ev(ref[k], true);
+
+			assert_true(kmt_live_event(t, &e, &gone));
+			assert_int_equal(gone.key, ref[k]);
+			ref[k] = ref[--nref];
+			e = free_ev(gone.key, true); /* twice: gone */
+			assert_false(kmt_live_event(t, &e, NULL));
+		}
+		assert_int_equal(kmt_live_count(t), nref);
+	}
+	all = kmt_live_take_all(t, &n);
+	assert_int_equal(n, nref);
+	for (size_t i = 1; i < n; i++)
+		assert_true(all[i - 1].ts_ns <= all[i].ts_ns);
+	assert_int_equal(kmt_live_count(t), 0);
+	free(all);
+	kmt_live_free(t);
+}
+
+static void test_untracked_and_full(void **state)
+{
+	struct kmt_live *t = kmt_live_new(2);
+	struct kmt_event e = alloc_ev(0xffff888000001000ULL, 1);
+
+	(void)state;
+	kmt_live_event(t, &e, NULL);
+	e.ptr += 64;
+	kmt_live_event(t, &e, NULL);
+	e.ptr += 64;
+	kmt_live_event(t, &e, NULL); /* full */
+	assert_int_equal(kmt_live_count(t), 2);
+	assert_int_equal(kmt_live_dropped(t), 1);
+	e.ptr += 64;
+	e.flags = KMT_F_UNTRACKED;
+	kmt_live_event(t, &e, NULL);
+	assert_int_equal(kmt_live_dropped(t), 1);
+	e = free_ev(0xffff888000001000ULL, false); /* untracked kfree: stays */
+	assert_false(kmt_live_event(t, &e, NULL));
+	assert_int_equal(kmt_live_count(t), 2);
+	kmt_live_free(t);
+}
+
+static void test_pages(void **state)
+{
+	struct kmt_live *t = kmt_live_new(10);
+	struct kmt_event e;
+	struct kmt_live_alloc *v;
+	size_t n;
+	char buf[512];
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.type = KMT_EV_PAGE_ALLOC;
+	e.pfn = 12345;
+	e.order = 1;
+	e.bytes_alloc = 8192;
+	e.pid = 5;
+	kmt_live_event(t, &e, NULL);
+	v = kmt_live_take_all(t, &n);
+	assert_int_equal(n, 1);
+	kmt_format_leak_json(&v[0], 10, "kmdemo", "", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"kind\":\"page\",\"pfn\":12345,\"order\":1,"));
+	kmt_format_leak_text(&v[0], 10, NULL, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "pages    pfn:0x3039/1"));
+	free(v);
+	kmt_live_free(t);
+}
+
+static void test_leak_format(void **state)
+{
+	struct kmt_live *t = kmt_live_new(10);
+	struct kmt_event e = alloc_ev(0xff479b4e41ea0000ULL, 3542728949ULL);
+	struct kmt_live_alloc *v;
+	size_t n;
+	char buf[1024];
+
+	(void)state;
+	kmt_live_event(t, &e, NULL);
+	v = kmt_live_take_all(t, &n);
+	assert_int_equal(n, 1);
+	kmt_format_leak_json(&v[0], 3576585281ULL, "kmdemo", "kmdemo_init+0x63 [kmdemo]", buf,
+			     sizeof(buf));
+	assert_string_equal(
+	    buf, "{\"event\":\"leak\",\"kind\":\"kmalloc\",\"ptr\":\"0xff479b4e41ea0000\","
+		 "\"bytes_req\":4096,\"bytes_alloc\":4096,\"call_site\":\"0xffffffffc03c3073\","
+		 "\"sym\":\"kmdemo_init+0x63 [kmdemo]\",\"module\":\"kmdemo\",\"pid\":171,"
+		 "\"tid\":171,\"comm\":\"modprobe\",\"ts_ns\":3542728949,"
+		 "\"unload_ts_ns\":3576585281,\"age_ns\":33856332}");
+	kmt_format_leak_text(&v[0], 3576585281ULL, "kmdemo_init+0x63 [kmdemo]", buf, sizeof(buf));
+	assert_string_equal(buf, "kmalloc  0xff479b4e41ea0000   4096     kmdemo_init+0x63 [kmdemo]"
+				 "                171     modprobe         0.034");
+	kmt_format_leak_title("kmdemo", 1, 4096, buf, sizeof(buf));
+	assert_string_equal(buf, "--- leaks: module kmdemo freed with 1 allocation (4096 bytes) "
+				 "still outstanding ---");
+	free(v);
+	kmt_live_free(t);
+}
+
+static int parse(const char *line, struct kmt_mm_opts *o, char *err)
+{
+	static char copy[256];
+	static char *argv[16]; /* o->cmd points into it after return */
+	int argc = 0;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (char *tok = strtok(copy, " "); tok && argc < 15; tok = strtok(NULL, " "))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	return kmt_parse_mm(argc, argv, o, err, 256);
+}
+
+static void test_mm_args(void **state)
+{
+	struct kmt_mm_opts o;
+	char err[256];
+	char *a1[] = {"mm", "--json", NULL}, *a2[] = {"mm", "-p", "5", NULL};
+	char *a3[] = {"mm", "--", "true", NULL}, *a4[] = {"mm", "--pid=5", NULL};
+
+	(void)state;
+	assert_false(kmt_mm_has_target(2, a1));
+	assert_true(kmt_mm_has_target(3, a2));
+	assert_true(kmt_mm_has_target(3, a3));
+	assert_true(kmt_mm_has_target(2, a4));
+
+	assert_int_equal(parse("mm -p 42", &o, err), 0);
+	assert_int_equal(o.pid, 42);
+	assert_true(o.interval > 0.0999 && o.interval < 0.1001);
+	assert_int_equal(o.count, 0);
+	assert_int_equal(parse("mm --json 0.5 10 --perfetto f.json -p 7", &o, err), 0);
+	assert_true(o.json);
+	assert_int_equal(o.pid, 7);
+	assert_int_equal(o.count, 10);
+	assert_true(o.interval > 0.4999 && o.interval < 0.5001);
+	assert_string_equal(o.perfetto, "f.json");
+	assert_int_equal(parse("mm --json -- threads -n 4 -s 1", &o, err), 0);
+	assert_string_equal(o.cmd[0], "threads");
+	assert_string_equal(o.cmd[1], "-n");
+	assert_int_equal(parse("mm 0.2 -- sleep 1", &o, err), 0);
+	assert_string_equal(o.cmd[0], "sleep");
+
+	assert_int_equal(parse("mm -p 1 -- true", &o, err), -1);
+	assert_string_equal(err, "-p and -- CMD are mutually exclusive");
+	assert_int_equal(parse("mm --", &o, err), -1);
+	assert_string_equal(err, "no command after --");
+	assert_int_equal(parse("mm -p x", &o, err), -1);
+	assert_int_equal(parse("mm -p 1 0", &o, err), -1);
+	assert_int_equal(parse("mm -p 1 1 0", &o, err), -1);
+	assert_int_equal(parse("mm -p 1 1 1 1", &o, err), -1);
+	assert_string_equal(err, "unexpected argument '1'");
+	assert_int_equal(parse("mm -p 1 --bogus", &o, err), -1);
+	assert_int_equal(parse("mm -p", &o, err), -1);
+	assert_int_equal(parse("mm 0.5", &o, err), -1);
+	assert_int_equal(parse("mm -h", &o, err), 0);
+	assert_true(o.help);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_table_vs_reference),
+	    cmocka_unit_test(test_untracked_and_full),
+	    cmocka_unit_test(test_pages),
+	    cmocka_unit_test(test_leak_format),
+	    cmocka_unit_test(test_mm_args),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
