@@ -1,0 +1,538 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# What a kmalloc/kfree tracer costs the traced workload (make bench).
+#
+#   scripts/bench.sh [--rounds N] [--ops N] [--threads N] [--size N] [--quick]
+#                    [--only REGEX] [--out DIR]
+#
+# Workload: build/kstorm -m msg (SysV msgsnd+msgrcv: 1 kmalloc + 2 kfree per op
+# on 6.18) with a fixed op count.  Every round runs every mode once, in turn
+# (interleaved, so drift hits all modes alike): untraced; the floor (build/
+# kmfloor: empty BPF programs on kmem:kmalloc+kfree, raw_tp and tracepoint);
+# kmtrace hist/stat/trace/trace --json (each only when 'build/kmtrace SUB
+# --help' exits 0); the bpftrace one-liners; perf kmem record.  A traced round
+# starts the tracer, waits until it is attached, runs kstorm, samples the
+# tracer's CPU time and peak RSS from /proc, stops it with SIGINT and picks up
+# any lost-event count it reports.  Result: one markdown table of medians
+# (throughput kept: the median over rounds of the ratio to that round's
+# untraced run; also per CPU-second of kstorm), printed and written to
+# DIR/<YYYY-MM-DD>-<kernel>.md (DIR: bench/results).  Absolute numbers are
+# noisy; the ratios within one run are the result.
+#   --rounds N   rounds (default 5)          --ops N      ops per thread (500000)
+#   --threads N  kstorm threads (default 1)  --size N     message bytes (952)
+#   --quick      1 round of 20000 ops (for tests; explicit options still win)
+#   --only RE    only modes whose name matches the extended regex RE
+#   --out DIR    where the results file goes
+# Other tracers of the same events (another engineer's kmtrace, bpftrace,
+# perf) slow the workload too: before each run the bench waits up to
+# KMT_QUIET_WAIT seconds (default 20, 0 with --quick) until no other process
+# holds tracing BPF programs or perf events, and marks the rounds it could not
+# run clean (at most KMT_QUIET_BUDGET seconds of such waits in all, default
+# 90); medians use the clean rounds when there are any.
+# Environment: KMT_SETTLE (seconds to wait for a tracer without a ready line,
+# default 2), KMT_ATTACH_TIMEOUT (seconds, default 30), KMT_QUIET_WAIT,
+# KMT_QUIET_BUDGET.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+rounds=5 ops=500000 threads=1 size=952 only="" out=bench/results quiet_wait=${KMT_QUIET_WAIT:-20}
+for a in "$@"; do [[ $a == --quick ]] && rounds=1 ops=20000 quiet_wait=0; done
+die() {
+	echo "bench: $*" >&2
+	exit 2
+}
+num() { [[ $2 =~ ^[0-9]+$ && $2 -ge 1 ]] || die "$1 needs a positive integer, got '$2'"; }
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--rounds) num "$1" "${2:-}" && rounds=$2 && shift ;;
+	--ops) num "$1" "${2:-}" && ops=$2 && shift ;;
+	--threads) num "$1" "${2:-}" && threads=$2 && shift ;;
+	--size) [[ ${2:-} =~ ^[0-9]+$ ]] || die "--size needs a number" && size=$2 && shift ;;
+	--only) [[ -n ${2:-} ]] || die "--only needs a regex" && only=$2 && shift ;;
+	--out) [[ -n ${2:-} ]] || die "--out needs a directory" && out=$2 && shift ;;
+	--quick) ;;
+	-h | --help)
+		sed -n '3,/^set -uo/p' "$0" | sed -n 's/^# \{0,1\}//p'
+		exit 0
+		;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+	shift
+done
+
+[[ $(id -u) -eq 0 ]] || {
+	echo "bench: needs root (BPF, perf)" >&2
+	exit 1
+}
+for p in build/kstorm build/kmfloor; do
+	[[ -x $p ]] || {
+		echo "bench: $p missing (run make all)" >&2
+		exit 1
+	}
+done
+if [[ ! -d /sys/kernel/tracing/events ]]; then
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null ||
+		echo "bench: warning: could not mount tracefs on /sys/kernel/tracing" >&2
+fi
+
+settle=${KMT_SETTLE:-2}
+attach_timeout=${KMT_ATTACH_TIMEOUT:-30}
+hz=$(getconf CLK_TCK)
+tmp=$(mktemp -d /tmp/kmbench.XXXXXX)
+tpid=""
+cleanup() {
+	if [[ -n $tpid ]] && kill -0 "$tpid" 2>/dev/null; then
+		kill -INT "$tpid" 2>/dev/null
+		sleep 0.5
+		kill -KILL "$tpid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+kstorm=(build/kstorm -m msg -s "$size" -n "$ops" -t "$threads")
+
+# --- modes ---------------------------------------------------------------------
+# name|kind|arguments.  kind: none, kmfloor, kmtrace, bpftrace, perf.
+BT_HIST='tracepoint:kmem:kmalloc { @bytes = hist(args->bytes_alloc); } tracepoint:kmem:kfree { @frees = count(); }'
+BT_PRINTF='tracepoint:kmem:kmalloc { printf("kmalloc %d %d %lx %d %d\n", pid, tid, args->ptr, args->bytes_req, args->bytes_alloc); } tracepoint:kmem:kfree { printf("kfree %d %d %lx\n", pid, tid, args->ptr); }'
+modes=(
+	"untraced|none|"
+	"kmfloor raw_tp|kmfloor|--attach raw_tp"
+	"kmfloor tracepoint|kmfloor|--attach tracepoint"
+	"kmtrace hist|kmtrace|hist"
+	"kmtrace stat|kmtrace|stat"
+	"kmtrace trace|kmtrace|trace"
+	"kmtrace trace --json|kmtrace|trace --json"
+	"bpftrace hist+count|bpftrace|$BT_HIST"
+	"bpftrace printf|bpftrace|$BT_PRINTF"
+	"perf kmem record|perf|"
+)
+
+# Which modes can run here: writes name|status|reason to $tmp/modes.
+active=()
+: >"$tmp/modes"
+for i in "${!modes[@]}"; do
+	IFS='|' read -r name kind args <<<"${modes[$i]}"
+	why=""
+	if [[ -n $only && ! $name =~ $only ]]; then
+		continue
+	fi
+	case $kind in
+	kmtrace)
+		read -r -a sub <<<"$args"
+		if [[ ! -x build/kmtrace ]]; then
+			why="no build/kmtrace"
+		elif ! build/kmtrace "${sub[0]}" --help >"$tmp/help" 2>&1; then
+			why="'kmtrace ${sub[0]} --help' failed"
+		elif [[ ${#sub[@]} -gt 1 ]] && ! grep -q -- "${sub[1]}" "$tmp/help"; then
+			why="'kmtrace ${sub[0]} --help' has no ${sub[1]}"
+		fi
+		;;
+	bpftrace) command -v bpftrace >/dev/null || why="bpftrace not installed" ;;
+	perf) perf version >/dev/null 2>&1 || why="perf not installed (or not for this kernel)" ;;
+	esac
+	if [[ -n $why ]]; then
+		echo "$name|skipped|$why" >>"$tmp/modes"
+	else
+		echo "$name|ok|" >>"$tmp/modes"
+		active+=("$i")
+	fi
+done
+[[ ${#active[@]} -gt 0 ]] || die "--only '$only' matches no mode"
+
+# --- helpers -------------------------------------------------------------------
+now() { date +%s.%N; }
+
+cpu_ticks() { # PID: utime+stime of the whole process, in clock ticks
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || {
+		echo 0
+		return
+	}
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo $((${12} + ${13}))
+}
+
+hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# The BPF program types a process holds (from its fds): the attach type, with
+# the tracepoint names of its raw_tp links.
+attach_of() {
+	local t n
+	n=$(cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '/^tp_name:/ {print $2}' | sort -u | paste -sd,)
+	t=$(cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '/^prog_type:/ {print $2}' | sort -u |
+		while read -r pt; do
+			case $pt in
+			2) echo kprobe ;; 5) echo tracepoint ;; 7) echo perf_event ;;
+			17) echo raw_tp ;; 26) echo fentry ;; *) echo "prog_type $pt" ;;
+			esac
+		done | paste -sd+)
+	echo "${t:-none}${n:+ ($n)}"
+}
+
+# Sum of the numbers on the lines that mention lost/dropped events.
+lost_in() {
+	cat "$@" 2>/dev/null | grep -aiE 'lost|dropped' |
+		sed -E 's/[^0-9]*([0-9]+).*/\1/;t;d' | awk '{s += $1; n++} END {if (n) print s}'
+}
+
+# Other processes holding tracing BPF programs (kprobe, tracepoint, perf_event,
+# raw_tp, tracing) or perf events: "comm(pid) ..." (ours, $tpid, excluded).
+foreign_tracers() {
+	local f pid t seen=" "
+	find /proc/[0-9]*/fd -maxdepth 1 \( -lname 'anon_inode:bpf-prog' -o \
+		-lname 'anon_inode:\[perf_event\]' \) 2>/dev/null >"$tmp/fds"
+	while read -r f; do
+		pid=${f#/proc/}
+		pid=${pid%%/*}
+		[[ $seen == *" $pid "* || $pid == "${tpid:-x}" || $pid == "$$" ]] && continue
+		if [[ $(readlink "$f") == *bpf-prog* ]]; then
+			t=$(awk '/^prog_type:/ {print $2}' "/proc/$pid/fdinfo/${f##*/}" 2>/dev/null)
+			[[ $t =~ ^(2|5|7|17|26)$ ]] || continue
+		fi
+		seen+="$pid "
+		printf '%s(%s) ' "$(tr -d '|' <"/proc/$pid/comm" 2>/dev/null)" "$pid"
+	done <"$tmp/fds"
+}
+
+# wait_quiet: up to $quiet_wait seconds (and $quiet_left fifths of a second
+# over the whole run) for foreign_tracers to go; sets quiet_dist to those left.
+quiet_left=$((${KMT_QUIET_BUDGET:-90} * 5))
+wait_quiet() {
+	local i
+	for ((i = 0; ; i++)); do
+		quiet_dist=$(foreign_tracers)
+		[[ -z $quiet_dist ]] && return
+		((i < quiet_wait * 5 && quiet_left > 0)) || return
+		quiet_left=$((quiet_left - 1))
+		sleep 0.2
+	done
+}
+
+# start_tracer KIND ARGS: starts it in the background (SIGINT not ignored),
+# sets tpid, waits until attached.  Returns 1 (reason in $tmp/why) on failure.
+start_tracer() {
+	local kind=$1 args=$2 ready="" t0 sub
+	: >"$tmp/t.out"
+	: >"$tmp/t.err"
+	rm -f "$tmp/t.data"
+	case $kind in
+	kmfloor)
+		# shellcheck disable=SC2086
+		(
+			trap - INT
+			exec build/kmfloor $args >"$tmp/t.out" 2>"$tmp/t.err"
+		) &
+		ready='^ready$'
+		;;
+	kmtrace)
+		read -r -a sub <<<"$args"
+		local dest="$tmp/t.out"
+		[[ ${sub[0]} == trace ]] && dest=/dev/null
+		(
+			trap - INT
+			exec build/kmtrace "${sub[@]}" >"$dest" 2>"$tmp/t.err"
+		) &
+		ready='ready|attached|tracing|ctrl-c'
+		;;
+	bpftrace)
+		(
+			trap - INT
+			exec bpftrace -o "$tmp/t.out" -e "$args" >"$tmp/t.err" 2>&1
+		) &
+		ready='^Attaching'
+		;;
+	perf)
+		(
+			trap - INT
+			exec perf kmem record -o "$tmp/t.data" >"$tmp/t.out" 2>"$tmp/t.err"
+		) &
+		ready="" # perf says nothing when attached: settle time
+		;;
+	esac
+	tpid=$!
+	t0=$(now)
+	while :; do
+		if ! kill -0 "$tpid" 2>/dev/null; then
+			wait "$tpid" 2>/dev/null
+			{
+				echo "exited early:"
+				grep -av RLIMIT_MEMLOCK "$tmp/t.err" | tail -n 2
+			} | paste -sd' ' | tr '|' '/' >"$tmp/why"
+			tpid=""
+			return 1
+		fi
+		if [[ -n $ready ]] && head -c 65536 "$tmp/t.out" "$tmp/t.err" 2>/dev/null |
+			grep -aqiE "$ready"; then
+			break
+		fi
+		if [[ $kind == perf || $kind == kmtrace ]] &&
+			awk -v a="$t0" -v b="$(now)" -v s="$settle" 'BEGIN {exit !(b - a >= s)}'; then
+			break # no ready line: settled
+		fi
+		if awk -v a="$t0" -v b="$(now)" -v s="$attach_timeout" 'BEGIN {exit !(b - a >= s)}'; then
+			echo "not attached after ${attach_timeout}s" >"$tmp/why"
+			kill -KILL "$tpid" 2>/dev/null
+			wait "$tpid" 2>/dev/null
+			tpid=""
+			return 1
+		fi
+		sleep 0.05
+	done
+	[[ $kind == perf ]] && sleep 0.2 # let perf finish its per-CPU setup
+	return 0
+}
+
+stop_tracer() {
+	local i
+	kill -INT "$tpid" 2>/dev/null
+	for ((i = 0; i < 1200; i++)); do
+		kill -0 "$tpid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$tpid" 2>/dev/null; then
+		echo "bench: tracer $tpid ignored SIGINT for 60s, killing it" >&2
+		kill -KILL "$tpid" 2>/dev/null
+	fi
+	wait "$tpid" 2>/dev/null
+	tpid=""
+}
+
+# run_kstorm: runs the workload; sets kops (its ops_per_s, "" on failure) and
+# kcpu (ops per CPU-second of kstorm: its utime+stime, from the subshell's
+# 'times', which counts kstorm alone; BPF programs run in kstorm's context).
+run_kstorm() {
+	local t
+	kops="" kcpu=""
+	if ! ("${kstorm[@]}" >"$tmp/k.out" 2>"$tmp/k.err" && times >"$tmp/k.times"); then
+		echo "bench: kstorm failed: $(head -n 1 "$tmp/k.err")" >&2
+		return
+	fi
+	kops=$(sed -n 's/.* ops_per_s=\([0-9]*\).*/\1/p' "$tmp/k.out")
+	t=$(sed -n '2s/\([0-9]*\)m\([0-9.]*\)s \([0-9]*\)m\([0-9.]*\)s/\1 \2 \3 \4/p' "$tmp/k.times")
+	# shellcheck disable=SC2086
+	kcpu=$(awk -v o="$(sed -n 's/.* ops=\([0-9]*\) .*/\1/p' "$tmp/k.out")" -v t="$t" \
+		'BEGIN {split(t, a, " "); c = a[1] * 60 + a[2] + a[3] * 60 + a[4];
+		        if (c > 0 && o > 0) printf "%.0f", o / c}')
+}
+
+# --- events per op (for events/s): count them once with bpftrace ---------------
+ev_per_op="" ev_note=""
+if command -v bpftrace >/dev/null; then
+	cal_ops=$((ops < 100000 ? ops : 100000))
+	bpftrace -e 'tracepoint:kmem:kmalloc /comm == "kstorm"/ { @k = count(); }
+		tracepoint:kmem:kfree /comm == "kstorm"/ { @f = count(); }' \
+		-c "build/kstorm -m msg -s $size -n $cal_ops -t 1" >"$tmp/cal" 2>/dev/null
+	k=$(sed -n 's/^@k: \([0-9]*\)$/\1/p' "$tmp/cal")
+	f=$(sed -n 's/^@f: \([0-9]*\)$/\1/p' "$tmp/cal")
+	if [[ -n $k && -n $f ]]; then
+		ev_per_op=$(awk -v k="$k" -v f="$f" -v n="$cal_ops" 'BEGIN {printf "%.3f", (k + f) / n}')
+		ev_note="measured with bpftrace on $cal_ops ops: $k kmalloc + $f kfree events from comm kstorm (process start included)"
+	fi
+fi
+if [[ -z $ev_per_op ]]; then
+	ev_per_op=3
+	ev_note="assumed: 1 kmalloc + 2 kfree per op (measured on 6.18; bpftrace not available to re-measure)"
+fi
+
+# --- the rounds ----------------------------------------------------------------
+# results: mode|round|ops_per_s|cores|rss_kib|lost|out_bytes|attach|error|disturbed|ops_per_cpu_s
+: >"$tmp/results"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench: ${#active[@]} modes x $rounds rounds of: ${kstorm[*]}" >&2
+for ((r = 1; r <= rounds; r++)); do
+	for i in "${active[@]}"; do
+		IFS='|' read -r name kind args <<<"${modes[$i]}"
+		printf 'bench: round %d/%d %-22s ' "$r" "$rounds" "$name" >&2
+		wait_quiet
+		dist=$quiet_dist
+		if [[ $kind == none ]]; then
+			run_kstorm
+			o=$kops
+			dist+=$(foreign_tracers)
+			echo "$name|$r|$o|||||-|$([[ -z $o ]] && echo "kstorm failed")|$dist|$kcpu" >>"$tmp/results"
+			echo "${o:-failed} ops/s${dist:+ (disturbed by $dist)}" >&2
+			continue
+		fi
+		if ! start_tracer "$kind" "$args"; then
+			echo "$name|$r|||||||$(cat "$tmp/why")||" >>"$tmp/results"
+			echo "tracer failed: $(cat "$tmp/why")" >&2
+			continue
+		fi
+		attach=$(attach_of "$tpid")
+		[[ $kind == perf && $attach == none ]] && attach="perf_event (no BPF)"
+		c0=$(cpu_ticks "$tpid")
+		w0=$(now)
+		run_kstorm
+		o=$kops
+		w1=$(now)
+		c1=$(cpu_ticks "$tpid")
+		rss=$(hwm_kib "$tpid")
+		dist+=$(foreign_tracers)
+		stop_tracer
+		lost=$(lost_in "$tmp/t.err" "$tmp/t.out")
+		outb=""
+		case $kind in
+		perf)
+			outb=$(stat -c %s "$tmp/t.data" 2>/dev/null)
+			l=$(perf report -i "$tmp/t.data" --stats 2>/dev/null |
+				sed -n 's/^ *LOST events: *\([0-9]*\).*/\1/p' | head -n 1)
+			lost=${l:-$lost}
+			;;
+		bpftrace) [[ $args == *printf* ]] && outb=$(stat -c %s "$tmp/t.out") ;;
+		esac
+		cores=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v w0="$w0" -v w1="$w1" \
+			'BEGIN {printf "%.3f", (b - a) / hz / (w1 - w0)}')
+		echo "$name|$r|$o|$cores|$rss|$lost|$outb|$attach|$([[ -z $o ]] && echo "kstorm failed")|$dist|$kcpu" \
+			>>"$tmp/results"
+		echo "${o:-failed} ops/s, tracer ${cores} cores, attach $attach${dist:+ (disturbed by $dist)}" >&2
+		rm -f "$tmp/t.data" "$tmp/t.out"
+	done
+done
+
+# --- the table -----------------------------------------------------------------
+mkdir -p "$out" || die "cannot create $out"
+file="$out/$(date -u +%F)-$(uname -r).md"
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+mem=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+tools=""
+command -v bpftrace >/dev/null && tools+="$(bpftrace --version 2>/dev/null); "
+perf version >/dev/null 2>&1 && tools+="$(perf version 2>/dev/null); "
+[[ -x build/kmtrace ]] && tools+="kmtrace $(build/kmtrace --version 2>/dev/null | head -n 1); "
+export B_DATE B_KERNEL B_MACHINE B_WORKLOAD B_ROUNDS B_EVOP B_EVNOTE B_TOOLS B_LOAD
+B_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+B_KERNEL="$(uname -r) ($(uname -m))"
+B_MACHINE="${cpu:-unknown CPU}, $(nproc) CPUs, $mem"
+B_WORKLOAD="${kstorm[*]}"
+B_ROUNDS=$rounds B_EVOP=$ev_per_op B_EVNOTE=$ev_note B_TOOLS=${tools%; }
+B_LOAD="$load0 before, $(cut -d' ' -f1-3 /proc/loadavg) after"
+python3 - "$tmp/modes" "$tmp/results" >"$tmp/table.md" <<'EOF'
+import os, statistics, sys
+
+modes = [l.rstrip("\n").split("|", 2) for l in open(sys.argv[1]) if l.strip()]
+rows = {}  # mode -> {round: fields}
+for l in open(sys.argv[2]):
+    f = l.rstrip("\n").split("|")
+    if len(f) >= 11:
+        rows.setdefault(f[0], {})[int(f[1])] = f
+E = os.environ
+evop = float(E["B_EVOP"])
+nr = int(E["B_ROUNDS"])
+untr = rows.get("untraced", {})
+
+def med(v):
+    return statistics.median(v) if v else None
+
+def num(r, k, conv=float):
+    return conv(r[k]) if r[k] != "" else None
+
+out = []
+P = out.append
+P(f"# kmtrace benchmark: tracer overhead, {E['B_DATE']}")
+P("")
+P(f"- kernel: {E['B_KERNEL']}")
+P(f"- machine: {E['B_MACHINE']}; load average {E['B_LOAD']}")
+P(f"- workload: `{E['B_WORKLOAD']}` (SysV msgsnd+msgrcv), {nr} interleaved round(s), medians")
+P(f"- kmem events per op: {evop:g} ({E['B_EVNOTE']})")
+if E.get("B_TOOLS"):
+    P(f"- tools: {E['B_TOOLS']}")
+P("")
+P("| mode | attach | kept (x untraced) | kept per CPU-s | ops/s | events/s | lost events | "
+  "tracer CPU (cores) | max RSS MiB | output MiB |")
+P("|---|---|---|---|---|---|---|---|---|---|")
+notes, left_out = [], []
+for name, status, why in modes:
+    if status != "ok":
+        P(f"| {name} | - | skipped: {why} | - | - | - | - | - | - | - |")
+        continue
+    rs = rows.get(name, {})
+    good = {i: r for i, r in rs.items() if r[2] != ""}
+    errs = sorted({r[8] for r in rs.values() if r[8]})
+    if not good:
+        P(f"| {name} | - | failed: {'; '.join(errs) or 'no result'} | - | - | - | - | - | - | - |")
+        continue
+    if errs:
+        notes.append(f"{name}: {len(rs) - len(good)} round(s) failed: {'; '.join(errs)}")
+    # Per-round ratio to that round's untraced run; clean when neither run was
+    # disturbed by another tracer.  Medians over the clean rounds if any.
+    ratios, cratios, clean = {}, {}, set()
+    for i, r in good.items():
+        u = untr.get(i)
+        if u and u[2]:
+            ratios[i] = float(r[2]) / float(u[2])
+        if u and u[10] and r[10]:
+            cratios[i] = float(r[10]) / float(u[10])
+        if not r[9] and not (u and u[9]):
+            clean.add(i)
+    use = [i for i in good if i in clean] or list(good)
+    tag = "" if set(use) <= clean else " (disturbed)"
+    ops = med([float(good[i][2]) for i in use])
+    kept = med([ratios[i] for i in use if i in ratios])
+    ckept = med([cratios[i] for i in use if i in cratios])
+    cores = med([c for c in (num(good[i], 3) for i in use) if c is not None])
+    rss = [v for v in (num(r, 4) for r in good.values()) if v is not None]
+    lost = [v for v in (num(r, 5, int) for r in good.values()) if v is not None]
+    outb = [v for v in (num(r, 6) for r in good.values()) if v is not None]
+    attach = "+".join(sorted({r[7] for r in good.values()})) or "-"
+    unit = " LOST records" if name.startswith("perf") and lost else ""
+    P(f"| {name} | {attach} | {f'{kept:.2f}' if kept is not None else '-'}{tag} | "
+      f"{f'{ckept:.2f}' if ckept is not None else '-'} | {ops:,.0f} | "
+      f"{ops * evop:,.0f} | {str(max(lost)) + unit if lost else '-'} | "
+      f"{f'{cores:.2f}' if cores is not None else '-'} | "
+      f"{f'{max(rss) / 1024:.1f}' if rss else '-'} | "
+      f"{f'{med(outb) / 1048576:.1f}' if outb else '-'} |")
+    if len(use) < len(good):
+        left_out.append(f"{name} {len(good) - len(use)}")
+P("")
+P("kept: median over rounds of (ops/s of the mode / ops/s untraced in the same round). "
+  "kept per CPU-s: the same with ops per CPU-second of kstorm (its utime+stime), which "
+  "ignores time kstorm spent waiting for a CPU, so other load on the machine disturbs it "
+  "less; it still includes the BPF programs, which run in kstorm's context, but not "
+  "the tracer's own CPU use competing for the cores. "
+  "ops/s: median. events/s: kmem:kmalloc + kmem:kfree events per second the workload "
+  "generated while traced (ops/s x events per op). "
+  "lost: the largest count a tracer reported in one round ('-': it reports none; for perf, "
+  "the number of PERF_RECORD_LOST records from 'perf report --stats', each for one or more "
+  "events). tracer CPU: the tracer process's utime+stime while kstorm ran / kstorm's wall "
+  "time, at 1/CLK_TCK resolution (BPF program time is charged to the workload, so it shows "
+  "as lost throughput instead). max RSS: VmHWM before the tracer was stopped. output: what "
+  "the tracer wrote per round (kmtrace trace goes to /dev/null). "
+  "Absolute numbers are noisy; the ratios within one run are the result.")
+if left_out:
+    notes.append("rounds left out of the medians because another tracer ran during the mode's "
+                 "run or that round's untraced run: " + ", ".join(left_out))
+for n in notes:
+    P("")
+    P(f"- {n}")
+P("")
+P("Per round ops/s (* = another tracer of kmem events was running: it slows the workload too):")
+P("")
+P("| mode | " + " | ".join(f"round {i}" for i in range(1, nr + 1)) + " |")
+P("|---|" + "---|" * nr)
+dist = {}
+for name, status, _ in modes:
+    if status != "ok":
+        continue
+    cells = []
+    for i in range(1, nr + 1):
+        r = rows.get(name, {}).get(i)
+        if not r or not r[2]:
+            cells.append("failed")
+            continue
+        cells.append(r[2] + (" *" if r[9] else ""))
+        for t in r[9].split():
+            dist[t] = 1
+    P(f"| {name} | " + " | ".join(cells) + " |")
+if dist:
+    P("")
+    P("Other tracers seen: " + ", ".join(sorted(dist)) + ".")
+print("\n".join(out))
+EOF
+cp "$tmp/table.md" "$file"
+cat "$tmp/table.md"
+echo "bench: results written to $file" >&2
