@@ -225,8 +225,6 @@ if [[ $verbose -eq 1 ]]; then append+=" loglevel=7"; else append+=" quiet loglev
 qemu=(qemu-system-x86_64 -accel "$accel" -cpu max -m 512 -smp 2 -nographic -no-reboot
 	-nic none -kernel "$vmlinuz" -initrd "$work/initrd.cpio" -append "$append"
 	-pidfile "$work/qemu.pid")
-say "booting $ver ($accel)…"
-start=$SECONDS
 qin=/dev/stdin
 [[ -t 0 ]] || qin=/dev/null
 
@@ -262,34 +260,43 @@ console_filter() {
 	done
 	exec 8>&-
 }
-{
-	set +e
-	timeout --foreground -k 5 "$timeout_s" "${qemu[@]}" <"$qin" 2>"$work/qemu.err"
-	{ echo $? >"$work/qemu.rc"; } 2>/dev/null
-} | console_filter &
-qpid=$!
-wait "$qpid" || true
-qpid=
-qrc=$(cat "$work/qemu.rc" 2>/dev/null || echo 1)
-elapsed=$((SECONDS - start))
+# A VM that dies while booting, before the guest command has started (seen
+# rarely under TCG: an oops in early boot), is booted once more; a failure
+# once the command has started is always the command's result.
+for attempt in 1 2; do
+	rm -f "$work/rc" "$work/qemu.rc" "$work/console.log"
+	say "booting $ver ($accel)…"
+	start=$SECONDS
+	{
+		set +e
+		timeout --foreground -k 5 "$timeout_s" "${qemu[@]}" <"$qin" 2>"$work/qemu.err"
+		{ echo $? >"$work/qemu.rc"; } 2>/dev/null
+	} | console_filter &
+	qpid=$!
+	wait "$qpid" || true
+	qpid=
+	qrc=$(cat "$work/qemu.rc" 2>/dev/null || echo 1)
+	elapsed=$((SECONDS - start))
 
-if [[ -f $work/rc ]]; then
-	rc=$(cat "$work/rc")
-	say "guest command exited $rc after ${elapsed}s"
-	exit "$rc"
-fi
-if [[ $qrc -eq 124 ]]; then
-	say "timed out after ${timeout_s}s (kernel $ver, $accel); last console lines:"
-	tail -n 15 "$work/console.log" 2>/dev/null | sed 's/^/    /' >&2 || true
-	exit 124
-fi
-if grep -q "kmtrace-vm: start $nonce" "$work/console.log" 2>/dev/null; then
-	say "the VM stopped before the guest command reported its status (qemu exit $qrc; kernel panic or crash? console output above)"
-	exit 125
-fi
-say "the VM stopped before the guest command started (qemu exit $qrc); last console lines:"
-{
-	tail -n 25 "$work/console.log"
-	cat "$work/qemu.err"
-} 2>/dev/null | sed 's/^/    /' >&2 || true
+	if [[ -f $work/rc ]]; then
+		rc=$(cat "$work/rc")
+		say "guest command exited $rc after ${elapsed}s"
+		exit "$rc"
+	fi
+	if [[ $qrc -eq 124 ]]; then
+		say "timed out after ${timeout_s}s (kernel $ver, $accel); last console lines:"
+		tail -n 15 "$work/console.log" 2>/dev/null | sed 's/^/    /' >&2 || true
+		exit 124
+	fi
+	if grep -q "kmtrace-vm: start $nonce" "$work/console.log" 2>/dev/null; then
+		say "the VM stopped before the guest command reported its status (qemu exit $qrc; kernel panic or crash? console output above)"
+		exit 125
+	fi
+	say "the VM stopped before the guest command started (qemu exit $qrc); last console lines:"
+	{
+		tail -n 25 "$work/console.log"
+		cat "$work/qemu.err"
+	} 2>/dev/null | sed 's/^/    /' >&2 || true
+	[[ $attempt -eq 1 ]] && say "booting once more"
+done
 exit 125

@@ -32,3 +32,31 @@ count_is() {
 eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$2', want '$3'"; fi
 }
+
+# vm_guest NAME [MIN_CHECKS]  (host side, bash): boot Debian's $KMT_KERNEL
+# kernel (default 6.12) with scripts/vm.sh, run tests/guest/NAME.sh in it and
+# pass its TAP lines through, prefixed with the kernel. The VM must exit 0 and
+# the guest script must reach its last line "# NAME guest: done" (and print at
+# least MIN_CHECKS TAP lines), so a VM that fails silently cannot pass. The
+# console output is kept in build/vm-NAME-<kernel>.log.
+vm_guest() {
+	_name=$1
+	_min=${2:-1}
+	_k=${KMT_KERNEL:-6.12}
+	_log=build/vm-$_name-$_k.log
+	scripts/vm.sh --kernel "$_k" --timeout 600 -- sh "/kmtrace/tests/guest/$_name.sh" 2>&1 |
+		tr -d '\r' >"$_log"
+	_rc=${PIPESTATUS[0]}
+	grep -E '^(ok|not ok) ' "$_log" | sed "s/^\(not ok\|ok\) - /\1 - vm $_k: /"
+	eq "vm $_k: scripts/vm.sh ran tests/guest/$_name.sh (exit 0)" "$_rc" 0
+	if grep -qx "# $_name guest: done" "$_log"; then
+		ok "vm $_k: guest $_name.sh reached its final marker"
+	else
+		not_ok "vm $_k: guest $_name.sh reached its final marker" \
+			"last output: $(tail -n 5 "$_log" | tr '\n' '|')"
+	fi
+	_n=$(grep -Ec '^(ok|not ok) ' "$_log")
+	if [ "$_n" -ge "$_min" ]; then ok "vm $_k: guest $_name.sh ran its checks ($_n)"; else
+		not_ok "vm $_k: guest $_name.sh ran its checks" "only $_n TAP lines, expected $_min"
+	fi
+}
