@@ -125,3 +125,63 @@ check-fmt:
 
 clean:
 	rm -rf $(BUILD)
+
+# --- hardening: sanitizers, fuzzing, lint, soak ---------------------------------
+# make sanitize       loader + unit tests with ASan/UBSan (clang) in build/san/,
+#                     then tests/host/sanitize.sh (units and host runs)
+# make fuzz           libFuzzer targets in tests/fuzz/, FUZZ_SECONDS each (60)
+# make lint           cppcheck, clang-tidy, clang-format on user/*.c
+# make soak           scripts/soak.sh (SOAK_SECONDS, default 600)
+SAN_BUILD   := $(BUILD)/san
+SAN_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	       -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	       -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+# The user/*.c files each fuzz target needs besides its own source.
+fuzz_ksyms_SRCS  := user/ksyms.c
+fuzz_output_SRCS := user/output.c user/gfp.c
+fuzz_opts_SRCS   := user/opts.c
+
+.PHONY: sanitize sanitize-build fuzz fuzz-build lint
+
+sanitize-build:
+	+$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) CC=$(CLANG) CFLAGS="$(SAN_CFLAGS)" \
+		$(SAN_BUILD)/kmtrace unit
+
+sanitize: all sanitize-build
+	@KMT_SAN_NO_BUILD=1 bash tests/host/sanitize.sh | tee $(BUILD)/sanitize.log; \
+		! grep -q '^not ok' $(BUILD)/sanitize.log
+
+$(BUILD)/fuzz:
+	@mkdir -p $@
+
+.SECONDEXPANSION:
+$(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $$(%_SRCS) $(wildcard user/*.h bpf/*.h) | $(BUILD)/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) -Iuser -Ibpf $< $($*_SRCS) -lelf -lz -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+# Each target runs FUZZ_SECONDS on its corpus (tests/fuzz/corpus/<target>,
+# seeds; new inputs go to $(BUILD)/fuzz/corpus/<target>); a crash stops make
+# and leaves crash-* in $(BUILD)/fuzz/.
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$t; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/$$t- \
+			$$( [ -f tests/fuzz/$$t.dict ] && echo -dict=tests/fuzz/$$t.dict ) \
+			$(BUILD)/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>$(BUILD)/fuzz/$$t.log || \
+			{ tail -n 40 $(BUILD)/fuzz/$$t.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^Done' $(BUILD)/fuzz/$$t.log | tail -n 1; \
+	done
+
+# Checks and suppressions: see tests/host/lint.sh (the one place they live).
+lint: $(SKELS)
+	@bash tests/host/lint.sh --make
+
+soak: all
+	@scripts/soak.sh

@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
       kmod qemu-system-x86 busybox-static cpio gzip libcmocka-dev python3
-      clang-format)
+      clang-format clang-tidy cppcheck libclang-rt-14-dev)
 [[ "${1:-}" == "--bench" ]] && pkgs+=(bpftrace linux-perf)
 
 missing=()

@@ -354,7 +354,6 @@ int main(int argc, char **argv)
 			 * blocked on it, so skip joining and just clean up.
 			 */
 			rc = 1;
-			started = 0;
 			goto out;
 		}
 	}

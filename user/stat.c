@@ -53,7 +53,7 @@ static void usage(FILE *f)
 	    "  -h, --help        this text\n"
 	    "OUTSTANDING: bytes allocated while tracing and not freed by the end; a '+'\n"
 	    "marks a lower bound (pointer table was full, see the summary).\n",
-	    KMSTAT_MAX_PTRS);
+	    (unsigned int)KMSTAT_MAX_PTRS);
 }
 
 static int bad(const char *fmt, const char *arg)

@@ -273,6 +273,14 @@ static void load_ko(struct run *r, const char *name, uint64_t text, uint64_t ini
 	kmt_load_ko_syms(r->kosyms, r->kallsyms, r->moddir, r->o, name, text, init);
 }
 
+static bool module_present(const char *name)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "/sys/module/%s", name);
+	return access(p, F_OK) == 0;
+}
+
 static void reload_kallsyms(struct run *r)
 {
 	struct ksyms *ks = ksyms_load_kallsyms("/proc/kallsyms");
@@ -372,7 +380,11 @@ static int on_event(void *ctx, void *data, size_t size)
 		break;
 	case KMT_EV_MODULE_LOAD:
 		e.module[KMT_MODNAME_LEN - 1] = '\0';
-		reload_kallsyms(r);
+		/* Only kallsyms of a module that is still there has its symbols:
+		 * when the event is read after the module is gone (a backlog of
+		 * load/unload cycles), re-reading it (~1 s under TCG) gains nothing. */
+		if (module_present(e.module))
+			reload_kallsyms(r);
 		load_ko(r, e.module, e.text_base, e.init_base);
 		break;
 	case KMT_EV_MODULE_FREE:

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target: the event decoder/formatter of user/output.c.  The input
+ * is taken as a ring-buffer record (a struct kmt_event, possibly short, the
+ * way trace.c's on_event copies it), followed by the symbol and module
+ * strings; it is formatted as JSON and text into buffers of several sizes.
+ * Checks: no memory error (ASan), the result is NUL-terminated within the
+ * buffer, the returned length is what a big enough buffer gets, and the JSON
+ * has no raw control bytes, balanced quotes and ends with '}'.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "output.h"
+
+static void check_json(const char *s, size_t n)
+{
+	int inq = 0;
+
+	if (n < 2 || s[0] != '{' || s[n - 1] != '}')
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x7f)
+			abort(); /* must have been escaped */
+		if (inq && c == '\\') {
+			i++;
+			continue;
+		}
+		if (c == '"')
+			inq = !inq;
+	}
+	if (inq)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char big[16384];
+	char small[64], *heap;
+	struct kmt_event e;
+	size_t n = size < sizeof(e) ? size : sizeof(e), lim;
+	const char *sym = NULL, *mod = NULL;
+	char strs[512];
+	int len, len2;
+
+	memset(&e, 0, sizeof(e));
+	memcpy(&e, data, n);
+	if (size > n) {
+		/* "sym\0module" after the record */
+		size_t m = size - n < sizeof(strs) - 2 ? size - n : sizeof(strs) - 2;
+
+		memcpy(strs, data + n, m);
+		strs[m] = strs[m + 1] = '\0';
+		sym = strs;
+		mod = strs + strlen(strs) + 1;
+		if (mod >= strs + m)
+			mod = NULL;
+	}
+	len = kmt_format_json(&e, sym, mod, big, sizeof(big));
+	if (len < 0 || (size_t)len >= sizeof(big) || strlen(big) != (size_t)len)
+		abort();
+	check_json(big, (size_t)len);
+	/* truncated: same length reported, NUL-terminated within the buffer */
+	lim = size ? data[0] % sizeof(small) : 0;
+	if (kmt_format_json(&e, sym, mod, small, lim) != len)
+		abort();
+	if (lim && strlen(small) >= lim)
+		abort();
+	heap = malloc((size_t)len + 1);
+	if (!heap)
+		return 0;
+	if (kmt_format_json(&e, sym, mod, heap, (size_t)len + 1) != len || strcmp(heap, big))
+		abort();
+	free(heap);
+
+	len2 = kmt_format_text(&e, size > 8 ? data[1] : 0, sym, big, sizeof(big));
+	if (len2 < 0 || strlen(big) != (size_t)len2 || strchr(big, '\n'))
+		abort();
+	kmt_format_text(&e, 0, sym, small, lim);
+	if (lim && strlen(small) >= lim)
+		abort();
+
+	/* the string escaper alone */
+	if (sym) {
+		size_t l = kmt_json_str(sym, strlen(sym), big, sizeof(big));
+
+		if (l < 2 || l >= sizeof(big) || strlen(big) != l)
+			abort();
+		kmt_json_str(sym, strlen(sym), small, lim);
+		if (lim && strlen(small) >= lim)
+			abort();
+	}
+	(void)kmt_event_name(e.type);
+	return 0;
+}
