@@ -32,6 +32,11 @@ const volatile bool hist_alloc; /* bucket bytes_alloc (else bytes_req) */
 const volatile __u32 hist_by;	/* enum kmt_hist_by */
 const volatile __u64 hist_step; /* 0: log2 buckets, else linear of that width */
 __u32 hist_gen;			/* flipped by user space at each interval */
+/* Wakeup batching for the high-rate events (kmalloc/kfree/pages): 0 = the
+ * kernel's default (wake the reader whenever it has caught up); else submit
+ * without a wakeup and force one once this many bytes wait in the ring (the
+ * reader also polls with a short timeout).  Rare events always wake. */
+const volatile __u64 wakeup_bytes;
 
 /* Module text ranges for -m: written by user space (module already loaded) and by
  * the module_load program (module loaded later), cleared at module_free. */
@@ -40,7 +45,10 @@ __u64 mod_hi[KMT_MAX_RANGES];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20);
+	/* 4 MiB: ~20 ms of kstorm's peak event rate; with wakeup batching the
+	 * reader drains it long before.  Its pages count twice in the loader's RSS
+	 * (libbpf maps the data area twice), so 16 MiB cost 32 MiB of RSS. */
+	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
 struct {
@@ -197,6 +205,17 @@ static __always_inline struct kmt_event *ev_reserve(__u32 type)
 	return ev_reserve_sz(type, KMT_EVENT_BASE_SIZE);
 }
 
+static __always_inline void ev_submit_batched(struct kmt_event *e)
+{
+	__u64 fl = 0;
+
+	if (wakeup_bytes)
+		fl = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+			     ? BPF_RB_FORCE_WAKEUP
+			     : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, fl);
+}
+
 /* Common fields from the current task. */
 static __always_inline void ev_current(struct kmt_event *e, __u64 id)
 {
@@ -277,7 +296,7 @@ static __always_inline int on_kmalloc(__u64 call_site, __u64 ptr, __u64 req, __u
 	e->bytes_alloc = alloc;
 	e->gfp = gfp;
 	e->flags = flags;
-	bpf_ringbuf_submit(e, 0);
+	ev_submit_batched(e);
 	return 0;
 }
 
@@ -312,7 +331,7 @@ static __always_inline int on_kfree(__u64 call_site, __u64 ptr)
 	e->ptr = ptr;
 	e->bytes_alloc = bytes;
 	e->flags = flags;
-	bpf_ringbuf_submit(e, 0);
+	ev_submit_batched(e);
 	return 0;
 }
 
@@ -458,7 +477,7 @@ int tp_page_alloc(struct trace_event_raw_mm_page_alloc *c)
 	e->call_site = site;
 	e->bytes_alloc = 4096ULL << order;
 	e->flags = flags;
-	bpf_ringbuf_submit(e, 0);
+	ev_submit_batched(e);
 	return 0;
 }
 
@@ -487,7 +506,7 @@ int tp_page_free(struct trace_event_raw_mm_page_free *c)
 	e->order = c->order;
 	e->bytes_alloc = bytes ? bytes : 4096ULL << e->order;
 	e->flags = flags;
-	bpf_ringbuf_submit(e, 0);
+	ev_submit_batched(e);
 	return 0;
 }
 

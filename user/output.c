@@ -50,33 +50,120 @@ static void sb_putc(struct sb *b, char c)
 	b->used++;
 }
 
+/*
+ * Hot path (one call per field of every event): copies and hand-rolled number
+ * formatting with sb_add's snprintf semantics (used counts what would have been
+ * written; the buffer stays NUL-terminated), no vsnprintf.
+ */
+static void sb_mem(struct sb *b, const char *s, size_t n)
+{
+	if (b->used < b->len) {
+		size_t room = b->len - b->used - 1, k = n < room ? n : room;
+
+		memcpy(b->buf + b->used, s, k);
+		b->buf[b->used + k] = '\0';
+	}
+	b->used += n;
+}
+
+#define sb_lit(b, s) sb_mem((b), (s), sizeof(s) - 1)
+
+/* Spaces up to column START + WIDTH (printf's "%-WIDTHs" after the fact). */
+static void sb_pad(struct sb *b, size_t start, size_t width)
+{
+	while (b->used < start + width)
+		sb_putc(b, ' ');
+}
+
+/* "%-WIDTHs " */
+static void sb_padded(struct sb *b, const char *s, size_t width)
+{
+	size_t start = b->used;
+
+	sb_mem(b, s, strlen(s));
+	sb_pad(b, start, width);
+	sb_putc(b, ' ');
+}
+
+static void sb_u64(struct sb *b, uint64_t v)
+{
+	char t[20];
+	size_t i = sizeof(t);
+
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_mem(b, t + i, sizeof(t) - i);
+}
+
+static void sb_s64(struct sb *b, int64_t v)
+{
+	if (v < 0) {
+		sb_putc(b, '-');
+		sb_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sb_u64(b, (uint64_t)v);
+	}
+}
+
+/* "0x%llx" */
+static void sb_hex(struct sb *b, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char t[18];
+	size_t i = sizeof(t);
+
+	do {
+		t[--i] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	t[--i] = 'x';
+	t[--i] = '0';
+	sb_mem(b, t + i, sizeof(t) - i);
+}
+
 static void sb_json_str(struct sb *b, const char *s, size_t maxlen)
 {
-	sb_putc(b, '"');
-	for (size_t i = 0; i < maxlen && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
+	size_t i = 0;
 
+	sb_putc(b, '"');
+	while (i < maxlen && s[i]) {
+		size_t j = i;
+		unsigned char c;
+
+		/* the run of characters that need no escaping, in one copy */
+		while (j < maxlen && s[j] && (unsigned char)s[j] >= 0x20 &&
+		       (unsigned char)s[j] < 0x7f && s[j] != '"' && s[j] != '\\')
+			j++;
+		if (j > i)
+			sb_mem(b, s + i, j - i);
+		if (j >= maxlen || !s[j])
+			break;
+		c = (unsigned char)s[j];
+		i = j + 1;
 		switch (c) {
 		case '"':
-			sb_add(b, "\\\"");
+			sb_lit(b, "\\\"");
 			break;
 		case '\\':
-			sb_add(b, "\\\\");
+			sb_lit(b, "\\\\");
 			break;
 		case '\n':
-			sb_add(b, "\\n");
+			sb_lit(b, "\\n");
 			break;
 		case '\t':
-			sb_add(b, "\\t");
+			sb_lit(b, "\\t");
 			break;
 		case '\r':
-			sb_add(b, "\\r");
+			sb_lit(b, "\\r");
 			break;
-		default:
-			if (c < 0x20 || c >= 0x7f)
-				sb_add(b, "\\u%04x", c);
-			else
-				sb_putc(b, (char)c);
+		default: {
+			static const char hx[] = "0123456789abcdef";
+			char u[6] = {'\\', 'u', '0', '0', hx[c >> 4], hx[c & 15]};
+
+			sb_mem(b, u, sizeof(u));
+		}
 		}
 	}
 	sb_putc(b, '"');
@@ -92,27 +179,47 @@ size_t kmt_json_str(const char *s, size_t maxlen, char *out, size_t outlen)
 	return b.used;
 }
 
+/* ,"KEY": */
+static void sb_key(struct sb *b, const char *key)
+{
+	sb_lit(b, ",\"");
+	sb_mem(b, key, strlen(key));
+	sb_lit(b, "\":");
+}
+
 static void sb_key_str(struct sb *b, const char *key, const char *val, size_t maxlen)
 {
-	sb_add(b, ",\"%s\":", key);
+	sb_key(b, key);
 	sb_json_str(b, val, maxlen);
 }
 
 static void sb_key_hex(struct sb *b, const char *key, uint64_t v)
 {
-	sb_add(b, ",\"%s\":\"0x%llx\"", key, (unsigned long long)v);
+	sb_key(b, key);
+	sb_putc(b, '"');
+	sb_hex(b, v);
+	sb_putc(b, '"');
 }
 
 static void sb_key_u64(struct sb *b, const char *key, uint64_t v)
 {
-	sb_add(b, ",\"%s\":%llu", key, (unsigned long long)v);
+	sb_key(b, key);
+	sb_u64(b, v);
 }
 
+/* The gfp string of the last flags seen (one value dominates a workload). */
 static void sb_key_gfp(struct sb *b, uint32_t gfp)
 {
-	char g[256];
+	static char g[256];
+	static uint32_t g_flags;
+	static bool g_valid;
 
-	sb_key_str(b, "gfp", kmt_gfp_str(gfp, g, sizeof(g)), sizeof(g));
+	if (!g_valid || g_flags != gfp) {
+		kmt_gfp_str(gfp, g, sizeof(g));
+		g_flags = gfp;
+		g_valid = true;
+	}
+	sb_key_str(b, "gfp", g, sizeof(g));
 }
 
 static void sb_site(struct sb *b, const struct kmt_event *e, const char *sym, const char *module)
@@ -129,10 +236,18 @@ int kmt_format_json(const struct kmt_event *e, const char *sym, const char *modu
 {
 	struct sb b = {buf, len, 0};
 
+	const char *name = kmt_event_name(e->type);
+
 	if (len)
 		buf[0] = '\0';
-	sb_add(&b, "{\"ts_ns\":%llu,\"event\":\"%s\",\"pid\":%u,\"tid\":%u",
-	       (unsigned long long)e->ts_ns, kmt_event_name(e->type), e->pid, e->tid);
+	sb_lit(&b, "{\"ts_ns\":");
+	sb_u64(&b, e->ts_ns);
+	sb_lit(&b, ",\"event\":\"");
+	sb_mem(&b, name, strlen(name));
+	sb_lit(&b, "\",\"pid\":");
+	sb_u64(&b, e->pid);
+	sb_lit(&b, ",\"tid\":");
+	sb_u64(&b, e->tid);
 	sb_key_str(&b, "comm", e->comm, sizeof(e->comm));
 	switch (e->type) {
 	case KMT_EV_KMALLOC:
@@ -149,7 +264,10 @@ int kmt_format_json(const struct kmt_event *e, const char *sym, const char *modu
 		sb_site(&b, e, sym, module);
 		if (e->flags & KMT_F_TRACKED)
 			sb_key_u64(&b, "bytes_alloc", e->bytes_alloc);
-		sb_add(&b, ",\"tracked\":%s", e->flags & KMT_F_TRACKED ? "true" : "false");
+		if (e->flags & KMT_F_TRACKED)
+			sb_lit(&b, ",\"tracked\":true");
+		else
+			sb_lit(&b, ",\"tracked\":false");
 		break;
 	case KMT_EV_PAGE_ALLOC:
 		sb_key_u64(&b, "pfn", e->pfn);
@@ -165,7 +283,10 @@ int kmt_format_json(const struct kmt_event *e, const char *sym, const char *modu
 		sb_key_u64(&b, "pfn", e->pfn);
 		sb_key_u64(&b, "order", e->order);
 		sb_key_u64(&b, "bytes_alloc", e->bytes_alloc);
-		sb_add(&b, ",\"tracked\":%s", e->flags & KMT_F_TRACKED ? "true" : "false");
+		if (e->flags & KMT_F_TRACKED)
+			sb_lit(&b, ",\"tracked\":true");
+		else
+			sb_lit(&b, ",\"tracked\":false");
 		break;
 	case KMT_EV_THREAD_START:
 		sb_key_u64(&b, "ppid", e->ppid);
@@ -188,7 +309,9 @@ int kmt_format_json(const struct kmt_event *e, const char *sym, const char *modu
 		}
 		break;
 	}
-	sb_add(&b, ",\"mm_users\":%d}", e->mm_users);
+	sb_lit(&b, ",\"mm_users\":");
+	sb_s64(&b, e->mm_users);
+	sb_putc(&b, '}');
 	return (int)b.used;
 }
 
@@ -202,21 +325,26 @@ int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, 
 		    size_t len)
 {
 	char comm[KMT_COMM_LEN + 1], bytes[24] = "-", ptr[32] = "-", caller[128] = "-";
-	double t = e->ts_ns >= t0_ns ? (double)(e->ts_ns - t0_ns) / 1e9 : 0.0;
-	size_t i;
+	/* microseconds since t0, rounded like %.6f */
+	uint64_t us = e->ts_ns >= t0_ns ? (e->ts_ns - t0_ns + 500) / 1000 : 0;
+	struct sb b = {buf, len, 0};
+	size_t i, start;
+
+	if (len)
+		buf[0] = '\0';
 
 	for (i = 0; i < KMT_COMM_LEN && e->comm[i]; i++)
 		comm[i] = (e->comm[i] > ' ' && e->comm[i] < 0x7f) ? e->comm[i] : '?';
 	comm[i] = '\0';
 	switch (e->type) {
 	case KMT_EV_KMALLOC:
-		snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)e->bytes_req);
-		snprintf(ptr, sizeof(ptr), "0x%llx", (unsigned long long)e->ptr);
+		sb_u64(&(struct sb){bytes, sizeof(bytes), 0}, e->bytes_req);
+		sb_hex(&(struct sb){ptr, sizeof(ptr), 0}, e->ptr);
 		break;
 	case KMT_EV_KFREE:
 		if (e->flags & KMT_F_TRACKED)
-			snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)e->bytes_alloc);
-		snprintf(ptr, sizeof(ptr), "0x%llx", (unsigned long long)e->ptr);
+			sb_u64(&(struct sb){bytes, sizeof(bytes), 0}, e->bytes_alloc);
+		sb_hex(&(struct sb){ptr, sizeof(ptr), 0}, e->ptr);
 		break;
 	case KMT_EV_PAGE_ALLOC:
 	case KMT_EV_PAGE_FREE:
@@ -241,13 +369,33 @@ int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, 
 		break;
 	}
 	if (sym && *sym)
-		snprintf(caller, sizeof(caller), "%s", sym);
+		sb_mem(&(struct sb){caller, sizeof(caller), 0}, sym, strlen(sym));
 	else if (e->call_site && (e->type <= KMT_EV_PAGE_FREE))
-		snprintf(caller, sizeof(caller), "0x%llx", (unsigned long long)e->call_site);
+		sb_hex(&(struct sb){caller, sizeof(caller), 0}, e->call_site);
 	/* one event, one line: no control bytes from the symbol or module name */
 	for (char *p = caller; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
-	return snprintf(buf, len, "%-12.6f %-16s %-7u %-7u %-13s %-8s %-18s %-40s %d", t, comm,
-			e->pid, e->tid, kmt_event_name(e->type), bytes, ptr, caller, e->mm_users);
+	/* "%-12.6f %-16s %-7u %-7u %-13s %-8s %-18s %-40s %d", without printf */
+	sb_u64(&b, us / 1000000);
+	sb_putc(&b, '.');
+	for (uint64_t d = 100000; d; d /= 10)
+		sb_putc(&b, (char)('0' + us / d % 10));
+	sb_pad(&b, 0, 12);
+	sb_putc(&b, ' ');
+	sb_padded(&b, comm, 16);
+	start = b.used;
+	sb_u64(&b, e->pid);
+	sb_pad(&b, start, 7);
+	sb_putc(&b, ' ');
+	start = b.used;
+	sb_u64(&b, e->tid);
+	sb_pad(&b, start, 7);
+	sb_putc(&b, ' ');
+	sb_padded(&b, kmt_event_name(e->type), 13);
+	sb_padded(&b, bytes, 8);
+	sb_padded(&b, ptr, 18);
+	sb_padded(&b, caller, 40);
+	sb_s64(&b, e->mm_users);
+	return (int)b.used;
 }

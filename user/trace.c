@@ -174,6 +174,10 @@ static struct kmtrace_bpf *open_and_load(const struct kmt_opts *o, struct featur
 		set_progs(s, f);
 		if (su->tweak)
 			su->tweak(s, su->arg);
+		/* kmalloc/kfree/page events wake the reader only once 1/8 of the ring
+		 * (as finally sized) is filled; the trace loop also polls every
+		 * KMT_POLL_MS. */
+		s->rodata->wakeup_bytes = bpf_map__max_entries(s->maps.events) / 8;
 		err = kmtrace_bpf__load(s);
 		if (!err)
 			return s;
@@ -199,6 +203,9 @@ static struct kmtrace_bpf *open_and_load(const struct kmt_opts *o, struct featur
 	return NULL;
 }
 
+/* Longest a batched (no-wakeup) event waits in the ring before it is printed. */
+#define KMT_POLL_MS 10
+
 /* ---- state of one run ---------------------------------------------------------- */
 
 struct run {
@@ -213,9 +220,20 @@ struct run {
 	bool out_err;
 	bool target_exited;
 	char line[4096];
-	struct kmt_live *live; /* allocations seen and not freed (-m, --perfetto) */
-	struct kmt_pf *pf;     /* --perfetto */
-	uint64_t leaks;	       /* reported at the -m module's module_free */
+	struct kmt_live *live;	/* allocations seen and not freed (-m, --perfetto) */
+	struct kmt_pf *pf;	/* --perfetto */
+	uint64_t leaks;		/* reported at the -m module's module_free */
+	struct sym_cache *syms; /* call_site -> formatted symbol (NULL: none) */
+	unsigned int sym_gen;	/* bumped whenever kallsyms/kosyms change */
+};
+
+/* Direct-mapped cache of symbolize(): a workload has few hot call sites. */
+#define SYM_CACHE_SLOTS 1024
+struct sym_cache {
+	uint64_t addr;
+	unsigned int gen; /* r->sym_gen + 1 when filled */
+	const char *module;
+	char str[232];
 };
 
 /*
@@ -271,6 +289,7 @@ void kmt_load_ko_syms(struct ksyms *kosyms, struct ksyms *kallsyms, const char *
 static void load_ko(struct run *r, const char *name, uint64_t text, uint64_t init)
 {
 	kmt_load_ko_syms(r->kosyms, r->kallsyms, r->moddir, r->o, name, text, init);
+	r->sym_gen++;
 }
 
 static bool module_present(const char *name)
@@ -288,6 +307,7 @@ static void reload_kallsyms(struct run *r)
 	if (ks) {
 		ksyms_free(r->kallsyms);
 		r->kallsyms = ks;
+		r->sym_gen++;
 	}
 }
 
@@ -297,20 +317,37 @@ static const char *symbolize(struct run *r, uint64_t addr, char *buf, size_t len
 	const struct ksym *s;
 	uint64_t off;
 
+	struct sym_cache *c = NULL;
+
 	*module = NULL;
 	buf[0] = '\0';
 	if (!addr)
 		return buf;
+	if (r->syms) {
+		c = &r->syms[(addr ^ (addr >> 12)) % SYM_CACHE_SLOTS];
+		if (c->gen == r->sym_gen + 1 && c->addr == addr) {
+			*module = c->module;
+			snprintf(buf, len, "%s", c->str);
+			return buf;
+		}
+	}
 	s = ksyms_lookup(r->kosyms, addr, &off);
 	if (!s)
 		s = ksyms_lookup(r->kallsyms, addr, &off);
-	if (!s)
-		return buf;
-	*module = s->module;
-	if (s->module)
-		snprintf(buf, len, "%s+%#llx [%s]", s->name, (unsigned long long)off, s->module);
-	else
-		snprintf(buf, len, "%s+%#llx", s->name, (unsigned long long)off);
+	if (s) {
+		*module = s->module;
+		if (s->module)
+			snprintf(buf, len, "%s+%#llx [%s]", s->name, (unsigned long long)off,
+				 s->module);
+		else
+			snprintf(buf, len, "%s+%#llx", s->name, (unsigned long long)off);
+	}
+	if (c && strlen(buf) < sizeof(c->str)) {
+		c->addr = addr;
+		c->gen = r->sym_gen + 1;
+		c->module = *module;
+		memcpy(c->str, buf, strlen(buf) + 1);
+	}
 	return buf;
 }
 
@@ -410,6 +447,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		if (r->o->module[0] && !strcmp(e.module, r->o->module) && report_leaks(r, &e))
 			return -EPIPE;
 		ksyms_remove_module(r->kosyms, e.module);
+		r->sym_gen++;
 	}
 	return 0;
 }
@@ -761,6 +799,7 @@ int cmd_trace(int argc, char **argv)
 	r.skel = su.skel;
 	r.kallsyms = ksyms_load_kallsyms("/proc/kallsyms");
 	r.kosyms = ksyms_new();
+	r.syms = calloc(SYM_CACHE_SLOTS, sizeof(*r.syms)); /* optional */
 	if (!r.kallsyms || !r.kosyms) {
 		fprintf(stderr, "kmtrace: cannot read /proc/kallsyms: %s\n", strerror(errno));
 		goto out;
@@ -790,7 +829,11 @@ int cmd_trace(int argc, char **argv)
 	if (!o.json)
 		printf("%s\n", kmt_text_header());
 	while (!stop_sig && !r.out_err) {
-		int n = ring_buffer__poll(rb, 100);
+		int n = ring_buffer__poll(rb, KMT_POLL_MS);
+
+		/* batched events (BPF_RB_NO_WAKEUP) are read on the timeout too */
+		if (n == 0)
+			n = ring_buffer__consume(rb);
 
 		if (r.out_err)
 			break;
@@ -815,6 +858,7 @@ out:
 	kmt_setup_close(&su, ret != 0);
 	ksyms_free(r.kallsyms);
 	ksyms_free(r.kosyms);
+	free(r.syms);
 	kmt_live_free(r.live);
 	if (r.pf && kmt_pf_close(r.pf) && ret == 0) {
 		fprintf(stderr, "kmtrace: --perfetto %s: write error: %s\n", o.perfetto,
