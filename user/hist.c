@@ -210,11 +210,7 @@ static const char *sym_name(void *arg, __u64 addr, char *buf, size_t len)
 	/* BPF programs do not kmalloc: that is freed module text (hex, then) */
 	if (!s || (s->module && !strcmp(s->module, "bpf")))
 		return buf;
-	if (s->module)
-		snprintf(buf, len, "%s+%#llx [%s]", s->name, (unsigned long long)off, s->module);
-	else
-		snprintf(buf, len, "%s+%#llx", s->name, (unsigned long long)off);
-	return buf;
+	return ksym_format(s, off, buf, len);
 }
 
 /* Ring buffer: only module_load/module_free of -m's module (hist mode). */

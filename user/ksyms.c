@@ -158,6 +158,15 @@ const struct ksym *ksyms_lookup(struct ksyms *ks, uint64_t addr, uint64_t *off)
 	return s;
 }
 
+const char *ksym_format(const struct ksym *s, uint64_t off, char *buf, size_t len)
+{
+	if (s->module)
+		snprintf(buf, len, "%s+0x%llx [%s]", s->name, (unsigned long long)off, s->module);
+	else
+		snprintf(buf, len, "%s+0x%llx", s->name, (unsigned long long)off);
+	return buf;
+}
+
 const char *ksyms_format(struct ksyms *ks, uint64_t addr, char *buf, size_t len)
 {
 	uint64_t off;
@@ -166,13 +175,7 @@ const char *ksyms_format(struct ksyms *ks, uint64_t addr, char *buf, size_t len)
 	if (!len)
 		return buf;
 	buf[0] = '\0';
-	if (!s)
-		return buf;
-	if (s->module)
-		snprintf(buf, len, "%s+%#llx [%s]", s->name, (unsigned long long)off, s->module);
-	else
-		snprintf(buf, len, "%s+%#llx", s->name, (unsigned long long)off);
-	return buf;
+	return s ? ksym_format(s, off, buf, len) : buf;
 }
 
 static bool is_init(const char *secname)

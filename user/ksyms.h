@@ -39,7 +39,10 @@ struct ksyms *ksyms_load_kallsyms(const char *path);
  */
 const struct ksym *ksyms_lookup(struct ksyms *ks, uint64_t addr, uint64_t *off);
 
-/* "func+0xoff" or "func+0xoff [module]"; "" when not found. Returns buf. */
+/* S at offset OFF as "func+0xoff" or "func+0xoff [module]". Returns buf. */
+const char *ksym_format(const struct ksym *s, uint64_t off, char *buf, size_t len);
+
+/* ksym_format of the symbol containing ADDR; "" when not found. Returns buf. */
 const char *ksyms_format(struct ksyms *ks, uint64_t addr, char *buf, size_t len);
 
 /*

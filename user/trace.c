@@ -336,11 +336,7 @@ static const char *symbolize(struct run *r, uint64_t addr, char *buf, size_t len
 		s = ksyms_lookup(r->kallsyms, addr, &off);
 	if (s) {
 		*module = s->module;
-		if (s->module)
-			snprintf(buf, len, "%s+%#llx [%s]", s->name, (unsigned long long)off,
-				 s->module);
-		else
-			snprintf(buf, len, "%s+%#llx", s->name, (unsigned long long)off);
+		ksym_format(s, off, buf, len);
 	}
 	if (c && strlen(buf) < sizeof(c->str)) {
 		c->addr = addr;
