@@ -60,3 +60,19 @@ vm_guest() {
 		not_ok "vm $_k: guest $_name.sh ran its checks" "only $_n TAP lines, expected $_min"
 	fi
 }
+
+# exits_with NAME RC REGEX CMD...: CMD (stdout discarded) exits RC and writes
+# exactly one line to stderr, matching REGEX.
+exits_with() {
+	_n=$1 _want=$2 _re=$3
+	shift 3
+	_err=$(mktemp)
+	"$@" >/dev/null 2>"$_err"
+	_rc=$?
+	if [ "$_rc" -eq "$_want" ] && [ "$(wc -l <"$_err")" -eq 1 ] && grep -Eq -- "$_re" "$_err"; then
+		ok "$_n"
+	else
+		not_ok "$_n" "rc=$_rc (want $_want): $(head -c 200 "$_err" | tr '\n' '|')"
+	fi
+	rm -f "$_err"
+}

@@ -164,23 +164,13 @@ bucket "classic tracepoints: [1282, 1283) holds exactly 500" "$tmp/tp.json" 1282
 for bad in "--by size" "--field bytes" "--linear 0" "--linear 1k" "--linear" "x" "0" "1s" "1 0" \
 	"1 x" "1 2 3" "--perfetto /tmp/x.json" "-p 1 -- true" "--bogus" "--" "--min-size 10 --max-size 5"; do
 	# shellcheck disable=SC2086
-	"$K" hist $bad >/dev/null 2>"$tmp/bad.err"
-	rc=$?
-	if [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/bad.err")" -eq 1 ] && grep -q '^kmtrace: ' "$tmp/bad.err"; then
-		ok "hist $bad: one 'kmtrace:' line, exit 2"
-	else
-		not_ok "hist $bad: one 'kmtrace:' line, exit 2" "rc=$rc: $(head -c 200 "$tmp/bad.err")"
-	fi
+	exits_with "hist $bad: one 'kmtrace:' line, exit 2" 2 '^kmtrace: ' "$K" hist $bad
 done
 "$K" hist --help | grep -q '^usage: kmtrace hist'
 eq "hist --help: usage on stdout, exit 0" "$?" 0
 "$K" --help | grep -Eq '^  hist +histograms'
 eq "kmtrace --help lists hist" "$?" 0
-"$K" hist -p 4000000 >/dev/null 2>"$tmp/e.err"
-rc=$?
-if [ $rc -eq 1 ] && grep -q '^kmtrace: no such process' "$tmp/e.err"; then ok "hist -p <no such pid>: exit 1"; else
-	not_ok "hist -p <no such pid>: exit 1" "rc=$rc $(cat "$tmp/e.err")"
-fi
+exits_with "hist -p <no such pid>: exit 1" 1 '^kmtrace: no such process' "$K" hist -p 4000000
 "$K" hist -- /nonexistent/cmd >/dev/null 2>"$tmp/e.err"
 rc=$?
 if [ $rc -eq 1 ] && grep -q '^kmtrace: cannot run /nonexistent/cmd' "$tmp/e.err"; then

@@ -165,19 +165,9 @@ eq "kmtrace --help mentions the mm timeline" "$?" 0
 for bad in "-p" "-p x" "-p 1 -- true" "-p 1 0" "-p 1 1 0" "-p 1 1 2 3" "--" "0.5" \
 	"--perfetto x" "-p 1 --bogus" "--bogus"; do
 	# shellcheck disable=SC2086
-	"$K" mm $bad >/dev/null 2>"$tmp/bad.err"
-	rc=$?
-	if [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/bad.err")" -eq 1 ] && grep -q '^kmtrace: ' "$tmp/bad.err"; then
-		ok "mm $bad: one 'kmtrace:' line, exit 2"
-	else
-		not_ok "mm $bad: one 'kmtrace:' line, exit 2" "rc=$rc: $(head -c 200 "$tmp/bad.err")"
-	fi
+	exits_with "mm $bad: one 'kmtrace:' line, exit 2" 2 '^kmtrace: ' "$K" mm $bad
 done
-"$K" mm -p 4000000 >/dev/null 2>"$tmp/e.err"
-rc=$?
-if [ $rc -eq 1 ] && grep -q '^kmtrace: no such process' "$tmp/e.err"; then ok "mm -p <no such pid>: exit 1"; else
-	not_ok "mm -p <no such pid>: exit 1" "rc=$rc $(cat "$tmp/e.err")"
-fi
+exits_with "mm -p <no such pid>: exit 1" 1 '^kmtrace: no such process' "$K" mm -p 4000000
 "$K" mm --perfetto /nonexistent/dir/f.json -- true >/dev/null 2>"$tmp/e.err"
 rc=$?
 if [ $rc -eq 1 ] && grep -q '^kmtrace: cannot create --perfetto /nonexistent/dir/f.json' "$tmp/e.err"; then
