@@ -227,7 +227,7 @@ int cmd_mm_snapshot(int argc, char **argv)
 			kmt_one_line(argv[optind]));
 		return 2;
 	}
-	if (!kmt_check_caps("mm"))
+	if (!kmt_check_caps("mm") || !kmt_check_btf("mm", KMT_VMLINUX_BTF))
 		return 1;
 	recs = snapshot(&n);
 	if (!recs) {

@@ -82,6 +82,17 @@ bool kmt_check_caps(const char *what)
 	return false;
 }
 
+bool kmt_check_btf(const char *what, const char *path)
+{
+	if (!access(path, R_OK))
+		return true;
+	fprintf(stderr,
+		"kmtrace: %s: this kernel has no BTF (%s: %s): kmtrace's CO-RE programs need a "
+		"kernel built with CONFIG_DEBUG_INFO_BTF=y\n",
+		what, path, strerror(errno));
+	return false;
+}
+
 static int exec_ok(const char *path)
 {
 	struct stat st;

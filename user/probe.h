@@ -26,6 +26,15 @@ bool kmt_have_raw_tp(void);
  */
 bool kmt_check_caps(const char *what);
 
+/* The kernel's BTF, which every CO-RE program of kmtrace is relocated against. */
+#define KMT_VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+/*
+ * Whether the kernel BTF at PATH (KMT_VMLINUX_BTF) is readable.  When not,
+ * prints one "kmtrace: WHAT: …" line saying what the kernel lacks.
+ */
+bool kmt_check_btf(const char *what, const char *path);
+
 /*
  * Whether execvp(CMD) could run CMD, searched on PATH the way execvp does:
  * 0, or the errno it would fail with (ENOENT, EACCES, …).  Lets a command

@@ -404,7 +404,7 @@ int cmd_stat(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : 2;
 
-	if (!kmt_check_caps("stat"))
+	if (!kmt_check_caps("stat") || !kmt_check_btf("stat", KMT_VMLINUX_BTF))
 		return 1;
 	obj = load(&o);
 	if (!obj)

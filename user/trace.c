@@ -641,7 +641,8 @@ int kmt_setup_open(struct kmt_setup *su, struct kmt_opts *o)
 	su->ch = (struct kmt_child){.pid = -1, .go_w = -1, .err_r = -1};
 	verbose = o->verbose;
 	libbpf_set_print(libbpf_print);
-	if (!kmt_check_caps(su->hist ? "hist" : "trace"))
+	if (!kmt_check_caps(su->hist ? "hist" : "trace") ||
+	    !kmt_check_btf(su->hist ? "hist" : "trace", KMT_VMLINUX_BTF))
 		return 1;
 	if (o->cmd && (e = kmt_can_exec(o->cmd[0]))) {
 		char name[256];
