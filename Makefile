@@ -19,7 +19,8 @@ CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 CPPFLAGS  += -I$(BUILD) -Ibpf -Iuser
 LDLIBS    := -Wl,--as-needed -lbpf -lelf -lz
 STATIC_LDLIBS := -Wl,--start-group -l:libbpf.a -l:libelf.a -l:libz.a -Wl,--end-group
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+# -mcpu=v3: atomic compare-and-swap (bpf/ptrtab.h); kernels >= 5.12 have it.
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Ivmlinux -Ibpf
 
 # Every user/*.c except the stand-alone programs is part of the kmtrace loader;

@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "kmstat.h"
+#include "ptrtab.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -20,19 +21,48 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* true: rows keyed by bytes_alloc (--alloc); false: by call site. */
 const volatile bool by_size = false;
+/* ptrs has pt_mask + 1 sets (set by user space). */
+const volatile __u32 pt_mask;
 
+/* Rows: site_idx gives a key (call site, or size) its index in the per-CPU
+ * sites array, handed out from nsites; a kfree finds its row by the index the
+ * pointer table kept, without a hash lookup. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KMSTAT_MAX_SITES);
 	__type(key, __u64);
+	__type(value, __u32);
+} site_idx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KMSTAT_MAX_SITES);
+	__type(key, __u32);
 	__type(value, struct kmstat_site);
 } sites SEC(".maps");
 
+__u32 nsites;
+
+/* Per CPU, the last key and its row index: allocations come in runs from one
+ * call site (or size), and a hit saves the site_idx lookup. */
+struct site_cache {
+	__u64 key;
+	__s64 idx1; /* row index + 1; 0: empty */
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KMSTAT_MAX_PTRS);
-	__type(key, __u64);
-	__type(value, struct kmstat_ptr);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct site_cache);
+} last_site SEC(".maps");
+
+/* Live allocations made while tracing: who made them (see ptrtab.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pt_set);
 } ptrs SEC(".maps");
 
 struct {
@@ -64,21 +94,55 @@ static __always_inline struct kmstat_totals *get_totals(void)
 	return bpf_map_lookup_elem(&totals, &zero);
 }
 
-static __always_inline struct kmstat_site *site_row(__u64 key)
+/* Index of KEY's row, a new one on first sight; -1: the row table is full. */
+static __always_inline __s64 row_index_slow(__u64 key)
 {
-	struct kmstat_site zero = {}, *s;
+	__u32 *p = bpf_map_lookup_elem(&site_idx, &key), idx;
 
-	s = bpf_map_lookup_elem(&sites, &key);
-	if (s)
-		return s;
-	bpf_map_update_elem(&sites, &key, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&sites, &key);
+	if (p)
+		return *p;
+	if (nsites >= KMSTAT_MAX_SITES) /* checked first: nsites never wraps */
+		return -1;
+	idx = __sync_fetch_and_add(&nsites, 1);
+	if (idx >= KMSTAT_MAX_SITES)
+		return -1;
+	if (bpf_map_update_elem(&site_idx, &key, &idx, BPF_NOEXIST)) {
+		/* Added meanwhile on another CPU (idx stays unused) or full. */
+		p = bpf_map_lookup_elem(&site_idx, &key);
+		return p ? *p : -1;
+	}
+	return idx;
+}
+
+static __always_inline __s64 row_index(__u64 key)
+{
+	__u32 zero = 0;
+	struct site_cache *c = bpf_map_lookup_elem(&last_site, &zero);
+	__s64 idx;
+
+	if (c && c->key == key && c->idx1 > 0)
+		return c->idx1 - 1;
+	idx = row_index_slow(key);
+	if (c && idx >= 0) {
+		c->key = key;
+		c->idx1 = idx + 1;
+	}
+	return idx;
+}
+
+static __always_inline struct kmstat_site *row_at(__s64 idx)
+{
+	__u32 i = idx;
+
+	if (idx < 0)
+		return NULL;
+	return bpf_map_lookup_elem(&sites, &i);
 }
 
 /* An allocation made while tracing is gone: credit its row. */
-static __always_inline void credit_free(struct kmstat_totals *t, __u64 key, __u64 bytes)
+static __always_inline void credit_free(struct kmstat_totals *t, __s64 idx, __u64 bytes)
 {
-	struct kmstat_site *s = site_row(key);
+	struct kmstat_site *s = row_at(idx);
 
 	if (!s) {
 		t->site_full++;
@@ -91,10 +155,9 @@ static __always_inline void credit_free(struct kmstat_totals *t, __u64 key, __u6
 static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u64 alloc)
 {
 	struct kmstat_totals *t = get_totals();
-	struct kmstat_ptr v = {}, *old;
 	struct kmstat_site *s;
-	__u64 key;
-	long err;
+	struct pt_ent old;
+	__s64 idx;
 
 	if (!t)
 		return;
@@ -106,8 +169,8 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u6
 	t->bytes_req += req;
 	t->bytes_alloc += alloc;
 
-	key = by_size ? alloc : call_site;
-	s = site_row(key);
+	idx = row_index(by_size ? alloc : call_site);
+	s = row_at(idx);
 	if (s) {
 		s->hits++;
 		s->bytes_req += req;
@@ -116,37 +179,32 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u6
 		t->site_full++;
 	}
 
-	v.key = key;
-	v.bytes_alloc = alloc;
-	v.cpu = bpf_get_smp_processor_id();
-	err = bpf_map_update_elem(&ptrs, &ptr, &v, BPF_NOEXIST);
-	if (err == -EEXIST) {
+	/* tag: the row index, all ones when the row table is full */
+	switch (
+	    pt_insert(&ptrs, pt_mask, ptr, (__u64)idx, alloc, bpf_get_smp_processor_id(), &old)) {
+	case PT_STALE:
 		/* Same pointer again without a kfree seen (e.g. freed by kfree_bulk). */
-		old = bpf_map_lookup_elem(&ptrs, &ptr);
-		if (old) {
-			__u64 okey = old->key, obytes = old->bytes_alloc;
-
-			t->stale++;
-			t->stale_bytes += obytes;
-			credit_free(t, okey, obytes);
-		}
-		err = bpf_map_update_elem(&ptrs, &ptr, &v, BPF_ANY);
-	}
-	if (err) {
+		t->stale++;
+		t->stale_bytes += old.bytes;
+		credit_free(t, (__s64)old.tag, old.bytes);
+		break;
+	case PT_FULL:
 		t->track_full++;
 		t->untracked_bytes += alloc;
 		if (s) {
 			s->untracked++;
 			s->untracked_bytes += alloc;
 		}
+		break;
 	}
 }
 
 static __always_inline void on_free(__u64 ptr)
 {
 	struct kmstat_totals *t;
-	struct kmstat_ptr *p;
-	__u64 key, bytes;
+	struct pt_ent p;
+	__u64 bytes;
+	__s64 idx;
 	__u32 cpu;
 
 	if (ptr < 4096) /* NULL and ZERO_SIZE_PTR */
@@ -155,19 +213,16 @@ static __always_inline void on_free(__u64 ptr)
 	if (!t)
 		return;
 	t->frees++;
-	p = bpf_map_lookup_elem(&ptrs, &ptr);
-	if (!p)
-		return; /* allocated before tracing started */
-	key = p->key;
-	bytes = p->bytes_alloc;
-	cpu = p->cpu;
-	if (bpf_map_delete_elem(&ptrs, &ptr))
-		return;
+	if (!pt_delete(&ptrs, pt_mask, ptr, &p))
+		return; /* allocated before tracing started (or not tracked) */
+	idx = (__s64)p.tag;
+	bytes = p.bytes;
+	cpu = p.aux;
 	t->frees_matched++;
 	t->bytes_freed += bytes;
 	if (cpu != bpf_get_smp_processor_id())
 		t->cross_cpu++;
-	credit_free(t, key, bytes);
+	credit_free(t, idx, bytes);
 }
 
 static __always_inline void on_page_alloc(bool ok, __u32 order, __u32 gfp)

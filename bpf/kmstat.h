@@ -5,7 +5,8 @@
  * Everything is aggregated in BPF: one per-CPU hash row per key (a kmalloc
  * call site, or an allocation size with --alloc, or (order, gfp) with --page)
  * and one per-CPU totals record. Frees are matched to their allocation with a
- * bounded pointer table; what cannot be matched is counted, never guessed.
+ * bounded pointer table (bpf/ptrtab.h); what cannot be matched is counted,
+ * never guessed.
  */
 #ifndef KMSTAT_H
 #define KMSTAT_H
@@ -19,13 +20,6 @@ struct kmstat_site {
 	__u64 bytes_freed;     /* bytes_alloc of those */
 	__u64 untracked;       /* allocations not tracked: pointer table full */
 	__u64 untracked_bytes; /* bytes_alloc of those */
-};
-
-/* Value of the pointer table: who allocated a live object. */
-struct kmstat_ptr {
-	__u64 key; /* call site, or size with --alloc */
-	__u32 bytes_alloc;
-	__u32 cpu;
 };
 
 /* Key and row of the page-allocator table (--page). */

@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kmstat.skel.h"
+#include "ptrtab.h"
 #include "stat.h"
 #include "gfp.h"
 #include "ksyms.h"
@@ -49,7 +50,9 @@ static void usage(FILE *f)
 	    "  -l, --lines N     print the top N rows (default 10, 0 = all)\n"
 	    "  -d, --duration S  trace S seconds (default: until SIGINT/SIGTERM)\n"
 	    "  --json            one JSON object per line: rows, then {\"type\":\"totals\",...}\n"
-	    "  --max-tracked N   live allocations tracked to match their kfree (default %u)\n"
+	    "  --max-tracked N   room for N live allocations, to match their kfree\n"
+	    "                    (default %u; 8 per hash set, so a full set can refuse\n"
+	    "                    one earlier: counted as untracked)\n"
 	    "  -h, --help        this text\n"
 	    "OUTSTANDING: bytes allocated while tracing and not freed by the end; a '+'\n"
 	    "marks a lower bound (pointer table was full, see the summary).\n",
@@ -184,10 +187,14 @@ static struct kmstat_bpf *open_load_attach(const struct stat_opts *o, bool raw)
 	bpf_program__set_autoload(obj->progs.tp_page_free, !raw && pg);
 	/* Tables of the other mode: keep them tiny. */
 	if (pg) {
+		bpf_map__set_max_entries(obj->maps.site_idx, 1);
 		bpf_map__set_max_entries(obj->maps.sites, 1);
 		bpf_map__set_max_entries(obj->maps.ptrs, 1);
 	} else {
-		bpf_map__set_max_entries(obj->maps.ptrs, o->max_tracked);
+		__u32 sets = pt_nsets(o->max_tracked);
+
+		bpf_map__set_max_entries(obj->maps.ptrs, sets);
+		obj->rodata->pt_mask = sets - 1;
 		bpf_map__set_max_entries(obj->maps.pages, 1);
 	}
 	if (kmstat_bpf__load(obj) || kmstat_bpf__attach(obj)) {
@@ -309,15 +316,18 @@ static double wait_for_end(double duration)
 
 /* --- reading the maps ------------------------------------------------------- */
 
-/* All rows of the sites (or pages) map, summed over CPUs; NULL + *n = 0 on error. */
+/* All rows of the sites (or pages) map, summed over CPUs; NULL + *n = 0 on error.
+ * kmalloc rows: site_idx maps each key to its index in the sites array. */
 static struct stat_row *read_rows(struct kmstat_bpf *obj, enum stat_mode mode, size_t *n)
 {
 	bool pg = mode == STAT_PAGE;
-	int fd = bpf_map__fd(pg ? obj->maps.pages : obj->maps.sites);
+	int fd = bpf_map__fd(pg ? obj->maps.pages : obj->maps.site_idx);
+	int rows_fd = bpf_map__fd(obj->maps.sites);
 	size_t vsz = pg ? sizeof(struct kmstat_page) : sizeof(struct kmstat_site);
 	int ncpu = libbpf_num_possible_cpus();
 	struct kmstat_page_key pk, pnext;
 	__u64 key, next;
+	__u32 idx;
 	struct stat_row *rows = NULL, *r;
 	size_t cap = 0;
 	void *vals, *cur = NULL;
@@ -341,7 +351,9 @@ static struct stat_row *read_rows(struct kmstat_bpf *obj, enum stat_mode mode, s
 			key = next;
 			cur = &key;
 		}
-		if (bpf_map_lookup_elem(fd, cur, vals))
+		if (pg ? bpf_map_lookup_elem(fd, cur, vals)
+		       : (bpf_map_lookup_elem(fd, cur, &idx) ||
+			  bpf_map_lookup_elem(rows_fd, &idx, vals)))
 			continue;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 256;
