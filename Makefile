@@ -145,6 +145,7 @@ FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 fuzz_ksyms_SRCS  := user/ksyms.c
 fuzz_output_SRCS := user/output.c user/gfp.c
 fuzz_opts_SRCS   := user/opts.c
+fuzz_mm_opts_SRCS := user/mmopts.c user/opts.c
 
 .PHONY: sanitize sanitize-build fuzz fuzz-build lint
 

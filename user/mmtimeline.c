@@ -12,12 +12,11 @@
  * CLONE_VM child, a get_task_mm() user, …): an mm_users_change line.  Two
  * samples, so the microseconds between a counter update and its thread
  * event's tracepoint never show up as a change.
+ *
+ * Options and usage: user/mmopts.c.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,158 +33,6 @@
 #include "trace.h"
 
 #define MM_MAX_PIDS 1024 /* processes followed (-- CMD's children included) */
-
-const char *kmt_mm_usage(void)
-{
-	return "usage: kmtrace mm [--json]\n"
-	       "       kmtrace mm -p PID [INTERVAL [COUNT]] [--json] [--perfetto FILE] [-v]\n"
-	       "       kmtrace mm [INTERVAL [COUNT]] [--json] [--perfetto FILE] [-v] -- CMD "
-	       "[ARGS...]\n"
-	       "Without a target: a snapshot of every process with an mm_struct (BPF task\n"
-	       "iterator), sorted by pid: PID COMM MM_USERS MM_COUNT THREADS.\n"
-	       "With a target: the mm_users timeline of that process: each thread start/exit\n"
-	       "(and exec, process exit) with mm_users after it, and, sampled every INTERVAL\n"
-	       "seconds (default 0.1), changes of mm_users without a thread event\n"
-	       "(mm_users_change). Stops when the process exits, after COUNT samples, or on\n"
-	       "SIGINT/SIGTERM; then a summary.\n"
-	       "  -p, --pid PID       that process (a thread id means its process)\n"
-	       "  -- CMD [ARGS...]    run CMD and follow it from its exec (and its children)\n"
-	       "  INTERVAL [COUNT]    sample mm_users every INTERVAL s; stop after COUNT samples\n"
-	       "  -j, --json          one JSON object per line\n"
-	       "      --perfetto FILE also write a Chrome trace-event JSON file "
-	       "(ui.perfetto.dev):\n"
-	       "                      thread events and an mm_users counter track\n"
-	       "  -v, --verbose       libbpf debug output\n"
-	       "  -h, --help          this text\n"
-	       "For a plain multi-threaded process mm_users equals /proc/PID/status Threads.\n"
-	       "MM_COUNT is -1 on a kernel without mm_struct.mm_count.\n";
-}
-
-/* ---- arguments ------------------------------------------------------------------ */
-
-static int dashdash(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--"))
-			return i;
-	return argc;
-}
-
-bool kmt_mm_has_target(int argc, char **argv)
-{
-	int end = dashdash(argc, argv);
-
-	if (end < argc)
-		return true;
-	for (int i = 1; i < end; i++)
-		if (!strcmp(argv[i], "-p") || !strncmp(argv[i], "--pid", 5) ||
-		    (!strncmp(argv[i], "-p", 2) && argv[i][1] == 'p'))
-			return true;
-	return false;
-}
-
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	if (len)
-		kmt_one_line(err);
-	return -1;
-}
-
-enum { OPT_PERFETTO = 256 };
-
-int kmt_parse_mm(int argc, char **argv, struct kmt_mm_opts *o, char *err, size_t errlen)
-{
-	static const struct option lopts[] = {
-	    {"pid", required_argument, NULL, 'p'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"perfetto", required_argument, NULL, OPT_PERFETTO},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int end = dashdash(argc, argv), c, npos = 0;
-	uint64_t v;
-	char *p;
-
-	memset(o, 0, sizeof(*o));
-	o->interval = 0.1;
-	if (errlen)
-		err[0] = '\0';
-	optind = 0;
-	opterr = 0;
-	/* Options and INTERVAL [COUNT] before "--" (in any order), CMD after it. */
-	for (;;) {
-		c = getopt_long(end, argv, "+:p:jvh", lopts, NULL);
-		if (c == -1) {
-			const char *a;
-
-			if (optind >= end)
-				break;
-			a = argv[optind++];
-
-			if (npos == 0) {
-				errno = 0;
-				o->interval = strtod(a, &p);
-				if (errno || *p || p == a || !isfinite(o->interval) ||
-				    o->interval < 0.001 || o->interval > 86400)
-					return fail(err, errlen,
-						    "invalid INTERVAL '%s' (seconds, 0.001..86400)",
-						    a);
-			} else if (npos == 1) {
-				if (kmt_parse_u64(a, &o->count) || o->count == 0)
-					return fail(err, errlen, "invalid COUNT '%s'", a);
-			} else {
-				return fail(err, errlen, "unexpected argument '%s'", a);
-			}
-			npos++;
-			continue;
-		}
-		switch (c) {
-		case 'p':
-			if (kmt_parse_u64(optarg, &v) || v == 0 || v > 0x3fffffff)
-				return fail(err, errlen, "invalid pid '%s'", optarg);
-			o->pid = (pid_t)v;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case OPT_PERFETTO:
-			if (!*optarg)
-				return fail(err, errlen, "empty --perfetto path");
-			o->perfetto = optarg;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			o->help = true;
-			return 0;
-		case ':':
-			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (optopt)
-				return fail(err, errlen, "unknown option '-%c'", optopt);
-			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (end < argc) {
-		if (end + 1 >= argc)
-			return fail(err, errlen, "no command after --");
-		o->cmd = &argv[end + 1];
-	}
-	if (o->pid && o->cmd)
-		return fail(err, errlen, "-p and -- CMD are mutually exclusive");
-	if (!o->pid && !o->cmd)
-		return fail(err, errlen, "INTERVAL, COUNT and --perfetto need -p PID or -- CMD");
-	return 0;
-}
 
 /* ---- state ------------------------------------------------------------------------ */
 
@@ -566,13 +413,18 @@ int cmd_mm(int argc, char **argv)
 {
 	struct kmt_mm_opts mo;
 	char err[256];
-	int end = dashdash(argc, argv);
+	int r;
 
-	for (int i = 1; i < end; i++) {
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(kmt_mm_usage(), stdout);
 			return 0;
 		}
+	}
+	r = kmt_parse_mm(argc, argv, &mo, err, sizeof(err));
+	if (r == KMT_MM_UNSUPPORTED) { /* with or without a target */
+		fprintf(stderr, "kmtrace: mm: %s\n", err);
+		return 2;
 	}
 	if (!kmt_mm_has_target(argc, argv)) {
 		for (int i = 1; i < argc; i++) {
@@ -587,7 +439,7 @@ int cmd_mm(int argc, char **argv)
 		}
 		return cmd_mm_snapshot(argc, argv);
 	}
-	if (kmt_parse_mm(argc, argv, &mo, err, sizeof(err))) {
+	if (r) {
 		fprintf(stderr, "kmtrace: mm: %s (see 'kmtrace mm --help')\n", err);
 		return 2;
 	}

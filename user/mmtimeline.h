@@ -30,7 +30,14 @@ struct kmt_mm_opts {
 /* Whether ARGV (argv[0] = "mm") names a target (-p / -- CMD): the timeline. */
 bool kmt_mm_has_target(int argc, char **argv);
 
-/* Parse the timeline's arguments. 0, or -1 with a one-line reason in ERR (exit 2). */
+/*
+ * Parse the timeline's arguments (user/mmopts.c: kmt_parse_opts() of
+ * user/opts.c, with INTERVAL [COUNT]).  0, or a usage error (exit 2) with a
+ * one-line reason in ERR: -1, or KMT_MM_UNSUPPORTED for an option of trace
+ * that mm does not implement (-c, -m, --min-size, --max-size, --ko, -d; ERR
+ * names it), also refused without a target.
+ */
+#define KMT_MM_UNSUPPORTED (-2)
 int kmt_parse_mm(int argc, char **argv, struct kmt_mm_opts *o, char *err, size_t errlen);
 
 const char *kmt_mm_usage(void);

@@ -167,6 +167,13 @@ for bad in "-p" "-p x" "-p 1 -- true" "-p 1 0" "-p 1 1 0" "-p 1 1 2 3" "--" "0.5
 	# shellcheck disable=SC2086
 	exits_with "mm $bad: one 'kmtrace:' line, exit 2" 2 '^kmtrace: ' "$K" mm $bad
 done
+# trace/hist options mm does not have: refused by name, with or without a target
+for bad in "-p 1 -c foo" "-c foo" "-p 1 -m kmdemo" "-p 1 --min-size 1" "-p 1 --max-size 1" \
+	"-p 1 --ko x.ko" "-p 1 -d 1" "-d 0" "-c foo -- true"; do
+	# shellcheck disable=SC2086
+	exits_with "mm $bad: not supported, exit 2" 2 '^kmtrace: mm: [-/a-z]+ is not supported' \
+		"$K" mm $bad
+done
 exits_with "mm -p <no such pid>: exit 1" 1 '^kmtrace: no such process' "$K" mm -p 4000000
 "$K" mm --perfetto /nonexistent/dir/f.json -- true >/dev/null 2>"$tmp/e.err"
 rc=$?
