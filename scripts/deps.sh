@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Install, only when missing, every Debian package kmtrace's build, demo and
-# tests need. Idempotent; quiet when everything is already there.
+# tests need (dwarves: pahole, which 6.12 headers run to add BTF to modules).
+# Idempotent; quiet when everything is already there.
 #   scripts/deps.sh [--bench]   (--bench adds bpftrace and linux-perf)
 set -euo pipefail
 
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-      kmod qemu-system-x86 busybox-static cpio gzip libcmocka-dev python3
+      kmod dwarves qemu-system-x86 busybox-static cpio gzip libcmocka-dev python3
       clang-format clang-tidy cppcheck libclang-rt-14-dev)
 [[ "${1:-}" == "--bench" ]] && pkgs+=(bpftrace linux-perf)
 
