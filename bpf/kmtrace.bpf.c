@@ -11,6 +11,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "kmtrace.h"
+#include "ptrtab.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -37,6 +38,8 @@ __u32 hist_gen;			/* flipped by user space at each interval */
  * without a wakeup and force one once this many bytes wait in the ring (the
  * reader also polls with a short timeout).  Rare events always wake. */
 const volatile __u64 wakeup_bytes;
+/* allocs has pt_mask + 1 sets (set by user space). */
+const volatile __u32 pt_mask;
 
 /* Module text ranges for -m: written by user space (module already loaded) and by
  * the module_load program (module loaded later), cleared at module_free. */
@@ -58,13 +61,15 @@ struct {
 	__type(value, __u8);
 } pids SEC(".maps");
 
-/* Outstanding allocations within the filter. Key: kmalloc ptr (a kernel address,
- * bit 63 set) or pfn (bit 63 clear), so the two never collide. */
+/* Outstanding allocations within the filter (bpf/ptrtab.h; tag: KMT_EV_KMALLOC
+ * or KMT_EV_PAGE_ALLOC, aux: page order).  Key: kmalloc ptr (a kernel address,
+ * bit 63 set) or pfn (bit 63 clear), so the two never collide.  User space
+ * sizes it (8192 sets of 8: 65536 entries). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct kmt_alloc);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct pt_set);
 } allocs SEC(".maps");
 
 /* tgid -> mm_struct pointer, remembered for sched_process_exit (which may run
@@ -83,6 +88,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
+
+/* Per CPU: high-rate events submitted since the last ring fill check. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} rb_tick SEC(".maps");
 
 struct stackbuf {
 	__u64 ip[KMT_STACK_DEPTH];
@@ -185,7 +198,8 @@ static __always_inline struct task_struct *cur_task(void)
 	return (struct task_struct *)bpf_get_current_task();
 }
 
-/* Module events carry the whole struct, the others stop before `module`. */
+/* Module events carry the whole struct, kmalloc/kfree stop before `pfn`, the
+ * others before `module`. */
 static __always_inline struct kmt_event *ev_reserve_sz(__u32 type, const __u32 size)
 {
 	struct kmt_event *e = bpf_ringbuf_reserve(&events, size, 0);
@@ -205,31 +219,52 @@ static __always_inline struct kmt_event *ev_reserve(__u32 type)
 	return ev_reserve_sz(type, KMT_EVENT_BASE_SIZE);
 }
 
+/* kmalloc/kfree: the record stops before the page and lifecycle fields. */
+static __always_inline struct kmt_event *ev_reserve_kmem(__u32 type)
+{
+	return ev_reserve_sz(type, KMT_EVENT_KMEM_SIZE);
+}
+
+/* The fill level is checked on every 16th event of a CPU (at most
+ * 16 x ncpus records past the threshold before the wakeup): while the reader
+ * drains a ring above the threshold every check forces a wakeup, each an
+ * irq_work self-IPI plus the epoll callback, which cost ~5% of a kmalloc-heavy
+ * workload when done per event. */
+#define KMT_RB_CHECK_EVERY 16
+
 static __always_inline void ev_submit_batched(struct kmt_event *e)
 {
 	__u64 fl = 0;
 
-	if (wakeup_bytes)
-		fl = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-			     ? BPF_RB_FORCE_WAKEUP
-			     : BPF_RB_NO_WAKEUP;
+	if (wakeup_bytes) {
+		__u32 zero = 0, *n = bpf_map_lookup_elem(&rb_tick, &zero);
+
+		fl = BPF_RB_NO_WAKEUP;
+		if ((!n || ++*n % KMT_RB_CHECK_EVERY == 0) &&
+		    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+			fl = BPF_RB_FORCE_WAKEUP;
+	}
 	bpf_ringbuf_submit(e, fl);
 }
 
-/* Common fields from the current task. */
+/* Common fields from the current task.  task->mm->mm_users through BTF
+ * pointers: plain loads the verifier guards, no probe_read helper calls. */
 static __always_inline void ev_current(struct kmt_event *e, __u64 id)
 {
+	struct mm_struct *mm = bpf_get_current_task_btf()->mm;
+
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->mm_users = mm_users_of(BPF_CORE_READ(cur_task(), mm));
+	e->mm_users = mm ? mm->mm_users.counter : -1;
 }
 
 static __always_inline void track(__u64 key, __u64 bytes, __u32 kind, __u32 order, __u32 *flags)
 {
-	struct kmt_alloc a = {.bytes = bytes, .kind = kind, .order = order};
+	struct pt_ent old;
 
-	if (bpf_map_update_elem(&allocs, &key, &a, BPF_ANY)) {
+	/* PT_STALE (key live, its free unseen) just takes the entry over. */
+	if (pt_insert(&allocs, pt_mask, key, kind, bytes, order, &old) == PT_FULL) {
 		count(KMT_CNT_TRACK_FULL);
 		*flags |= KMT_F_UNTRACKED;
 	}
@@ -286,7 +321,7 @@ static __always_inline int on_kmalloc(__u64 call_site, __u64 ptr, __u64 req, __u
 	}
 	if (ptr > 16) /* not NULL, not ZERO_SIZE_PTR */
 		track(ptr, alloc, KMT_EV_KMALLOC, 0, &flags);
-	e = ev_reserve(KMT_EV_KMALLOC);
+	e = ev_reserve_kmem(KMT_EV_KMALLOC);
 	if (!e)
 		return 0;
 	ev_current(e, id);
@@ -302,19 +337,17 @@ static __always_inline int on_kmalloc(__u64 call_site, __u64 ptr, __u64 req, __u
 
 static __always_inline int on_kfree(__u64 call_site, __u64 ptr)
 {
-	struct kmt_alloc *a;
 	struct kmt_event *e;
 	__u64 bytes = 0, id;
+	struct pt_ent a;
 	__u32 flags = 0;
 
 	if (ptr <= 16) /* kfree(NULL), kfree(ZERO_SIZE_PTR) */
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	a = bpf_map_lookup_elem(&allocs, &ptr);
-	if (a) {
-		bytes = a->bytes;
+	if (pt_delete(&allocs, pt_mask, ptr, &a)) {
+		bytes = a.bytes;
 		flags = KMT_F_TRACKED;
-		bpf_map_delete_elem(&allocs, &ptr);
 	} else {
 		/* Not ours: only the filtered tasks' own kfrees (size unknown, so
 		 * none when a size range is given). */
@@ -323,7 +356,7 @@ static __always_inline int on_kfree(__u64 call_site, __u64 ptr)
 		if (filter_mod && !in_module(call_site))
 			return 0;
 	}
-	e = ev_reserve(KMT_EV_KFREE);
+	e = ev_reserve_kmem(KMT_EV_KFREE);
 	if (!e)
 		return 0;
 	ev_current(e, id);
@@ -485,16 +518,14 @@ SEC("tracepoint/kmem/mm_page_free")
 int tp_page_free(struct trace_event_raw_mm_page_free *c)
 {
 	__u64 pfn = c->pfn, bytes = 0, id;
-	struct kmt_alloc *a;
 	struct kmt_event *e;
+	struct pt_ent a;
 	__u32 flags = 0;
 
 	id = bpf_get_current_pid_tgid();
-	a = bpf_map_lookup_elem(&allocs, &pfn);
-	if (a) {
-		bytes = a->bytes;
+	if (pt_delete(&allocs, pt_mask, pfn, &a)) {
+		bytes = a.bytes;
 		flags = KMT_F_TRACKED;
-		bpf_map_delete_elem(&allocs, &pfn);
 	} else if (filter_mod || size_filter || !task_match(id >> 32)) {
 		return 0;
 	}

@@ -52,15 +52,16 @@ struct kmt_event {
 	__u64 call_site; /* kmalloc/kfree: caller; page events with -m: first frame in the module */
 	__u64 bytes_req;
 	__u64 bytes_alloc; /* kfree of a tracked allocation: its bytes_alloc */
-	__u64 pfn;	   /* page events */
 	__u32 gfp;
+	__u32 flags; /* KMT_F_* */
+	char comm[KMT_COMM_LEN];
+	/* kmalloc/kfree records end here (KMT_EVENT_KMEM_SIZE) */
+	__u64 pfn; /* page events */
 	__u32 order;
-	__u32 flags;	 /* KMT_F_* */
 	__u32 ppid;	 /* thread_start: creating tgid; exec: old pid */
 	__s32 exit_code; /* thread_exit/process_exit: task->exit_code */
 	__u32 _pad;
-	char comm[KMT_COMM_LEN];
-	/* module_load / module_free */
+	/* other records but module_load/module_free end here (KMT_EVENT_BASE_SIZE) */
 	char module[KMT_MODNAME_LEN];
 	__u64 text_base;
 	__u64 text_size;
@@ -68,15 +69,10 @@ struct kmt_event {
 	__u64 init_size;
 };
 
-/* Records of events other than module_load/module_free end before `module`. */
+/* Record sizes: the hottest events carry the least (fewer bytes through the
+ * ring per event); user space zero-fills the rest. */
+#define KMT_EVENT_KMEM_SIZE __builtin_offsetof(struct kmt_event, pfn)
 #define KMT_EVENT_BASE_SIZE __builtin_offsetof(struct kmt_event, module)
-
-/* Value of the `allocs` map (outstanding allocations, key: ptr or pfn). */
-struct kmt_alloc {
-	__u64 bytes; /* bytes_alloc; pages: PAGE_SIZE << order */
-	__u32 kind;  /* KMT_EV_KMALLOC or KMT_EV_PAGE_ALLOC */
-	__u32 order;
-};
 
 /* ---- `kmtrace hist`: histograms in the per-CPU `hist` map (no ring buffer) ---- */
 

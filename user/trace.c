@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kmtrace.skel.h"
+#include "ptrtab.h"
 #include "ksyms.h"
 #include "leak.h"
 #include "opts.h"
@@ -178,6 +179,7 @@ static struct kmtrace_bpf *open_and_load(const struct kmt_opts *o, struct featur
 		 * (as finally sized) is filled; the trace loop also polls every
 		 * KMT_POLL_MS. */
 		s->rodata->wakeup_bytes = bpf_map__max_entries(s->maps.events) / 8;
+		s->rodata->pt_mask = bpf_map__max_entries(s->maps.allocs) - 1;
 		err = kmtrace_bpf__load(s);
 		if (!err)
 			return s;
@@ -326,8 +328,14 @@ static const char *symbolize(struct run *r, uint64_t addr, char *buf, size_t len
 	if (r->syms) {
 		c = &r->syms[(addr ^ (addr >> 12)) % SYM_CACHE_SLOTS];
 		if (c->gen == r->sym_gen + 1 && c->addr == addr) {
+			size_t n = strnlen(c->str, sizeof(c->str));
+
 			*module = c->module;
-			snprintf(buf, len, "%s", c->str);
+			if (len) { /* the hot path: no snprintf */
+				n = n < len ? n : len - 1;
+				memcpy(buf, c->str, n);
+				buf[n] = '\0';
+			}
 			return buf;
 		}
 	}
@@ -394,7 +402,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	const char *mod = NULL;
 	char sym[256];
 
-	if (size < KMT_EVENT_BASE_SIZE)
+	if (size < KMT_EVENT_KMEM_SIZE)
 		return 0;
 	memset(&e, 0, sizeof(e));
 	memcpy(&e, data, size < sizeof(e) ? size : sizeof(e));
@@ -496,20 +504,23 @@ static void counters(struct run *r, uint64_t *sum)
 	free(v);
 }
 
+/* Live entries of the `allocs` table (bpf/ptrtab.h), read set by set. */
 static void outstanding(struct run *r, uint64_t *n, uint64_t *bytes)
 {
 	int fd = bpf_map__fd(r->skel->maps.allocs);
-	uint64_t key, next, *prev = NULL;
-	struct kmt_alloc a;
+	uint32_t nsets = bpf_map__max_entries(r->skel->maps.allocs);
+	struct pt_set set;
 
 	*n = *bytes = 0;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (bpf_map_lookup_elem(fd, &next, &a) == 0) {
+	for (uint32_t i = 0; i < nsets; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &set))
+			continue;
+		for (int w = 0; w < PT_WAYS; w++) {
+			if (!set.e[w].key)
+				continue;
 			(*n)++;
-			*bytes += a.bytes;
+			*bytes += set.e[w].bytes;
 		}
-		key = next;
-		prev = &key;
 	}
 }
 
