@@ -213,12 +213,18 @@ int kmt_parse_opts(int argc, char **argv, const struct kmt_opts_ext *x, struct k
 					return -1;
 				break;
 			}
-			/* --flag=VALUE of a flag without a value: optopt is its short
-			 * letter, which would name the wrong thing. */
-			if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
-				return fail(err, errlen, "option '%.*s' takes no value",
-					    (int)(strchr(argv[optind - 1], '=') - argv[optind - 1]),
-					    argv[optind - 1]);
+			/* --name=VALUE: getopt_long sets optopt to the option's value
+			 * when NAME is a flag without a value (its short letter would
+			 * name the wrong thing), to 0 when NAME is unknown. */
+			if (!strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '=')) {
+				const char *a = argv[optind - 1];
+				int n = (int)(strchr(a, '=') - a);
+
+				if (optopt)
+					return fail(err, errlen, "option '%.*s' takes no value", n,
+						    a);
+				return fail(err, errlen, "unknown option '%.*s'", n, a);
+			}
 			if (optopt)
 				return fail(err, errlen, "unknown option '-%c'", optopt);
 			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);

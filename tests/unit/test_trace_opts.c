@@ -99,6 +99,9 @@ static void test_bad(void **state)
 	expect_bad(PARSE(&o, err, "-d", "1s"), err, "duration");
 	expect_bad(PARSE(&o, err, "-q"), err, "unknown option");
 	expect_bad(PARSE(&o, err, "--bogus"), err, "unknown option");
+	expect_bad(PARSE(&o, err, "--bogus=x"), err, "unknown option '--bogus'");
+	expect_bad(PARSE(&o, err, "--json=1"), err, "option '--json' takes no value");
+	expect_bad(PARSE(&o, err, "--verbose=1"), err, "option '--verbose' takes no value");
 	expect_bad(PARSE(&o, err, "extra"), err, "unexpected argument");
 	expect_bad(PARSE(&o, err, "-p", "1", "--", "ls"), err, "mutually exclusive");
 	expect_bad(PARSE(&o, err, "-p", "1", "-c", "x"), err, "mutually exclusive");
