@@ -531,6 +531,12 @@ static void summary(struct run *r, int cmd_status)
 
 	counters(r, cnt);
 	outstanding(r, &out_n, &out_b);
+	/* Also on stderr, which stays visible when stdout goes to a file or
+	 * /dev/null (and which `make bench` reads). */
+	fprintf(stderr, "kmtrace: lost events: %llu%s\n", (unsigned long long)cnt[KMT_CNT_LOST],
+		cnt[KMT_CNT_LOST]
+		    ? " (ring buffer full: narrow the filter with -p, -c, -m or --min-size)"
+		    : "");
 	if (r->o->json) {
 		printf("{\"event\":\"summary\",\"duration_s\":%.3f,\"events\":{", secs);
 		for (int t = 1; t < KMT_EV_MAX; t++)

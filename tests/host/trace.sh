@@ -71,6 +71,12 @@ if [ -x "$S" ]; then
 	eq "kstorm -n 1000 -t 2 says 2000 kmallocs of 1282 bytes" "$exp $bytes" "2000 1282"
 	count_is "exactly 2000 kmalloc events with bytes_req 1282" "$tmp/ks.out" \
 		'"event":"kmalloc".*"bytes_req":1282,' "${exp:-2000}"
+	has "stderr ends with the lost-event count: 0" "$tmp/ks.err" '^kmtrace: lost events: 0$'
+	if [[ $(sed -n 's/.*"lost":\([0-9]*\).*/\1/p' "$tmp/ks.out") == 0 ]]; then
+		ok "JSON summary: lost 0"
+	else
+		not_ok "JSON summary: lost 0" "$(tail -n 1 "$tmp/ks.out")"
+	fi
 	python3 - "$tmp/ks.out" >"$tmp/match" 2>&1 <<'PY'
 import json, sys
 live, n, freed = set(), 0, 0
