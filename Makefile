@@ -146,6 +146,7 @@ fuzz_ksyms_SRCS  := user/ksyms.c
 fuzz_output_SRCS := user/output.c user/gfp.c
 fuzz_opts_SRCS   := user/opts.c
 fuzz_mm_opts_SRCS := user/mmopts.c user/opts.c
+fuzz_hist_opts_SRCS := user/histopts.c user/opts.c
 
 .PHONY: sanitize sanitize-build fuzz fuzz-build lint
 

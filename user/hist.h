@@ -4,10 +4,14 @@
  * the kernel (bpf/kmtrace.bpf.c in hist mode: the trace filters, then one
  * per-CPU count in the `hist` map; nothing goes through the ring buffer).
  *
- *   cmd_hist(), hist_parse()   the subcommand and its options (user/hist.c)
+ *   cmd_hist()                 the subcommand (user/hist.c)
+ *   hist_parse(), hist_usage() its options and the --field/--by names
+ *                              (user/histopts.c, no libbpf), unit-tested in
+ *                              tests/unit/test_hist.c, fuzzed by
+ *                              tests/fuzz/fuzz_hist_opts.c
  *   hist_*() below             pure logic: buckets, grouping, text and JSON
- *                              (user/hist_report.c), unit-tested in
- *                              tests/unit/test_hist.c
+ *                              (user/hist_report.c),
+ *                              unit-tested in tests/unit/test_hist.c
  */
 #ifndef KMTRACE_HIST_H
 #define KMTRACE_HIST_H

@@ -8,40 +8,6 @@
 
 #define TWO64 "18446744073709551616"
 
-const char *hist_field_name(enum hist_field f)
-{
-	return f == HIST_ALLOC ? "bytes_alloc" : "bytes_req";
-}
-
-int hist_parse_field(const char *s, enum hist_field *out)
-{
-	if (!strcmp(s, "req") || !strcmp(s, "bytes_req"))
-		*out = HIST_REQ;
-	else if (!strcmp(s, "alloc") || !strcmp(s, "bytes_alloc"))
-		*out = HIST_ALLOC;
-	else
-		return -1;
-	return 0;
-}
-
-int hist_parse_by(const char *s, enum kmt_hist_by *out)
-{
-	static const char *const names[] = {
-	    [KMT_BY_PID] = "pid",
-	    [KMT_BY_COMM] = "comm",
-	    [KMT_BY_CALLER] = "caller",
-	    [KMT_BY_GFP] = "gfp",
-	};
-
-	for (size_t i = KMT_BY_PID; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(s, names[i])) {
-			*out = (enum kmt_hist_by)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 void hist_bucket(__u64 slot, __u64 step, __u64 *lo, __u64 *hi)
 {
 	if (step) {

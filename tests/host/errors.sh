@@ -274,13 +274,15 @@ if has_sub hist; then
 	stop_with "hist --json, SIGTERM" TERM hist --json
 fi
 
-# SIGPIPE: kmtrace trace | head -n 1 (a fifo, to know kmtrace's pid)
+# SIGPIPE: kmtrace trace | head -n 1 (a fifo, to know kmtrace's pid).  -c
+# kstorm: the machine's other events must not fill the stdout buffer (and end
+# kmtrace) before its BPF links have been seen.
 for mode in "" --json; do
 	rm -f "$tmp/fifo"
 	mkfifo "$tmp/fifo"
 	: >"$tmp/held"
 	# shellcheck disable=SC2086
-	"$K" trace $mode >"$tmp/fifo" 2>"$tmp/pipe.err" &
+	"$K" trace $mode -c kstorm >"$tmp/fifo" 2>"$tmp/pipe.err" &
 	kp=$!
 	head -n 1 <"$tmp/fifo" >"$tmp/pipe.out" &
 	hp=$!
