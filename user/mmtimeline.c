@@ -298,7 +298,7 @@ static void threads_only(struct kmtrace_bpf *s, void *arg)
 static int timeline(const struct kmt_mm_opts *mo)
 {
 	struct kmt_opts o;
-	struct kmt_setup su = {.tweak = threads_only};
+	struct kmt_setup su = {.name = "mm", .tweak = threads_only};
 	struct tl *t;
 	struct ring_buffer *rb = NULL;
 	struct sigaction sa = {0};

@@ -651,6 +651,7 @@ void kmt_setup_close(struct kmt_setup *su, bool kill_child)
 
 int kmt_setup_open(struct kmt_setup *su, struct kmt_opts *o)
 {
+	const char *sub = su->name ? su->name : su->hist ? "hist" : "trace";
 	struct features f = {0};
 	int e;
 
@@ -658,8 +659,7 @@ int kmt_setup_open(struct kmt_setup *su, struct kmt_opts *o)
 	su->ch = (struct kmt_child){.pid = -1, .go_w = -1, .err_r = -1};
 	verbose = o->verbose;
 	libbpf_set_print(libbpf_print);
-	if (!kmt_check_caps(su->hist ? "hist" : "trace") ||
-	    !kmt_check_btf(su->hist ? "hist" : "trace", KMT_VMLINUX_BTF))
+	if (!kmt_check_caps(sub) || !kmt_check_btf(sub, KMT_VMLINUX_BTF))
 		return 1;
 	if (o->cmd && (e = kmt_can_exec(o->cmd[0]))) {
 		char name[256];

@@ -30,7 +30,8 @@ struct kmt_child {
  */
 struct kmt_setup {
 	/* in */
-	bool hist; /* only what `hist` uses: kmalloc, fork/exit for -- CMD, modules for -m */
+	bool hist;	  /* only what `hist` uses: kmalloc, fork/exit for -- CMD, modules for -m */
+	const char *name; /* the subcommand, in messages; NULL: "hist" or "trace" */
 	void (*tweak)(struct kmtrace_bpf *skel, void *arg); /* before load: rodata, maps */
 	void *arg;
 	/* out */

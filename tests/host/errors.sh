@@ -202,10 +202,11 @@ for args in "trace" "trace -p 1" "trace -- true" "stat -d 1" "hist -d 1" "mm" "m
 	timeout -k 2 10 "${nobody[@]}" "$K" $args </dev/null >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
-		grep -Eq '^kmtrace: .*(CAP_BPF|CAP_PERFMON|root)' "$tmp/err" && [ ! -s "$tmp/out" ]; then
-		ok "not root: $args: exit 1, one line naming the capability"
+		grep -Eq "^kmtrace: ${args%% *}: .*(CAP_BPF|CAP_PERFMON|root)" "$tmp/err" &&
+		[ ! -s "$tmp/out" ]; then
+		ok "not root: $args: exit 1, one line naming the subcommand and the capability"
 	else
-		not_ok "not root: $args: exit 1, one line naming the capability" \
+		not_ok "not root: $args: exit 1, one line naming the subcommand and the capability" \
 			"rc=$rc: $(head -c 300 "$tmp/err" | tr '\n' '|')"
 	fi
 done
