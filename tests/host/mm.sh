@@ -55,7 +55,9 @@ fi
 has "mm -- threads: ready line on stderr" "$tmp/c.err" '^kmtrace: ready: mm_users timeline of pid'
 
 # --- text output ----------------------------------------------------------------
-"$K" mm -- "$T" -n 2 -s 0 >"$tmp/t.out" 2>/dev/null
+# -s 1: both threads live at once (with -s 0 the first may be gone before the
+# second starts, and the maximum is 2)
+"$K" mm -- "$T" -n 2 -s 1 >"$tmp/t.out" 2>/dev/null
 eq "mm -- threads (text): exit 0" "$?" 0
 has "text: header" "$tmp/t.out" '^TIME\(s\) +EVENT +PID +TID +MM_USERS +COMM +DETAIL$'
 has "text: thread_start line" "$tmp/t.out" \
