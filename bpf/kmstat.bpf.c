@@ -199,7 +199,9 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u6
 	}
 }
 
-static __always_inline void on_free(__u64 ptr)
+/* BULK: from kmem_cache_free_bulk(), which also frees objects of named slab
+ * caches: only the ones found in the table (kmalloc'ed while tracing) count. */
+static __always_inline void on_free(__u64 ptr, bool bulk)
 {
 	struct kmstat_totals *t;
 	struct pt_ent p;
@@ -212,9 +214,14 @@ static __always_inline void on_free(__u64 ptr)
 	t = get_totals();
 	if (!t)
 		return;
-	t->frees++;
+	if (!bulk)
+		t->frees++;
 	if (!pt_delete(&ptrs, pt_mask, ptr, &p))
 		return; /* allocated before tracing started (or not tracked) */
+	if (bulk) {
+		t->frees++;
+		t->bulk_frees++;
+	}
 	idx = (__s64)p.tag;
 	bytes = p.bytes;
 	cpu = p.aux;
@@ -280,7 +287,7 @@ int BPF_PROG(raw_kmalloc, unsigned long call_site, const void *ptr, size_t bytes
 SEC("raw_tp/kfree")
 int BPF_PROG(raw_kfree, unsigned long call_site, const void *ptr)
 {
-	on_free((__u64)ptr);
+	on_free((__u64)ptr, false);
 	return 0;
 }
 
@@ -295,6 +302,33 @@ SEC("raw_tp/mm_page_free")
 int BPF_PROG(raw_page_free, struct page *page, unsigned int order)
 {
 	on_page_free(order);
+	return 0;
+}
+
+/* --- kfree_bulk(): no kmem:kfree per object (see bpf/kmtrace.bpf.c) -------- */
+
+#define KMSTAT_BULK_MAX 4096
+
+static long bulk_one(__u64 i, void *arg)
+{
+	void **p = *(void ***)arg;
+	__u64 ptr = 0;
+
+	if (bpf_probe_read_kernel(&ptr, sizeof(ptr), &p[i & (KMSTAT_BULK_MAX - 1)]))
+		return 1;
+	on_free(ptr, true);
+	return 0;
+}
+
+/* Loaded only where the kernel lets fentry attach (user/stat.c probes it). */
+SEC("fentry/kmem_cache_free_bulk")
+int fe_free_bulk(void *ctx)
+{
+	__u64 size = 0, p = 0;
+
+	if (bpf_get_func_arg(ctx, 1, &size) || bpf_get_func_arg(ctx, 2, &p) || !p)
+		return 0;
+	bpf_loop(size < KMSTAT_BULK_MAX ? size : KMSTAT_BULK_MAX, bulk_one, &p, 0);
 	return 0;
 }
 
@@ -318,7 +352,7 @@ int tp_kmalloc(void *ctx)
 SEC("tracepoint/kmem/kfree")
 int tp_kfree(struct trace_event_raw_kfree *e)
 {
-	on_free((__u64)e->ptr);
+	on_free((__u64)e->ptr, false);
 	return 0;
 }
 

@@ -49,6 +49,7 @@ struct kmstat_totals {
 	__u64 site_full;       /* events not attributed to a row: row table full */
 	__u64 stale;	       /* pointer handed out again without a kfree seen */
 	__u64 stale_bytes;     /* bytes_alloc of those (counted as freed) */
+	__u64 bulk_frees;      /* matched frees by kmem_cache_free_bulk() (fentry; in frees) */
 	__u64 page_allocs;     /* --page: successful page allocations */
 	__u64 page_alloc_fails;
 	__u64 pages_alloc;

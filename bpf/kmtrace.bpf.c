@@ -41,6 +41,12 @@ const volatile __u64 wakeup_bytes;
 /* allocs has pt_mask + 1 sets (set by user space). */
 const volatile __u32 pt_mask;
 
+/* -m: text of the slab allocator's refill path (allocate_slab, new_slab, ...;
+ * from kallsyms).  A page allocated there backs kmalloc objects and stays
+ * with the slab cache when they are freed: not the module's page. */
+const volatile __u64 slab_lo[KMT_SLAB_RANGES];
+const volatile __u64 slab_hi[KMT_SLAB_RANGES];
+
 /* Module text ranges for -m: written by user space (module already loaded) and by
  * the module_load program (module loaded later), cleared at module_free. */
 __u64 mod_lo[KMT_MAX_RANGES];
@@ -390,6 +396,64 @@ int BPF_PROG(raw_kfree, unsigned long call_site, const void *ptr)
 }
 
 /*
+ * kfree_bulk() (which frees kfree_rcu()'s batches) and kmem_cache_free_bulk()
+ * free many objects without a kmem:kfree event each: seen with fentry where
+ * the kernel allows it (probed by the loader), tracked allocations only (the
+ * freeing task is a kworker or softirq, not the filtered one).  fentry runs
+ * before the objects are freed, so none can be reallocated meanwhile.
+ */
+#define KMT_BULK_MAX 4096
+
+struct bulk_ctx {
+	void **p;
+	__u64 func;
+	__u64 id;
+};
+
+static long bulk_one(__u64 i, void *arg)
+{
+	struct bulk_ctx *c = arg;
+	struct kmt_event *e;
+	struct pt_ent a;
+	__u64 ptr = 0;
+
+	if (bpf_probe_read_kernel(&ptr, sizeof(ptr), &c->p[i & (KMT_BULK_MAX - 1)]))
+		return 1;
+	if (ptr <= 16 || !pt_delete(&allocs, pt_mask, ptr, &a))
+		return 0;
+	e = ev_reserve_kmem(KMT_EV_KFREE);
+	if (!e)
+		return 0;
+	ev_current(e, c->id);
+	e->call_site = c->func;
+	e->ptr = ptr;
+	e->bytes_alloc = a.bytes;
+	e->flags = KMT_F_TRACKED | KMT_F_BULK;
+	ev_submit_batched(e);
+	return 0;
+}
+
+/* kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p); the
+ * verifier refuses a direct read of `void **` from the context ("not a
+ * struct"), bpf_get_func_arg() gives it as a number. */
+SEC("fentry/kmem_cache_free_bulk")
+int fe_free_bulk(void *ctx)
+{
+	struct bulk_ctx c = {.func = bpf_get_func_ip(ctx), .id = bpf_get_current_pid_tgid()};
+	__u64 size = 0, p = 0;
+
+	if (hist_mode || bpf_get_func_arg(ctx, 1, &size) || bpf_get_func_arg(ctx, 2, &p) || !p)
+		return 0;
+	c.p = (void **)p;
+	if (size > KMT_BULK_MAX) {
+		count(KMT_CNT_BULK_CUT);
+		size = KMT_BULK_MAX;
+	}
+	bpf_loop(size, bulk_one, &c, 0);
+	return 0;
+}
+
+/*
  * Classic tracepoints (fallback).  Fields are read with bpf_core_read(): the
  * two context flavors would otherwise make clang compute ctx+offset in a
  * register, which the verifier refuses; gfp_flags is read with its real size.
@@ -452,7 +516,16 @@ int tp_kfree(struct trace_event_raw_kfree *c)
 
 /* ---- pages ------------------------------------------------------------------ */
 
-/* -m: the first kernel stack frame inside the module's text, 0 if none. */
+static __always_inline bool in_slab(__u64 addr)
+{
+	for (int i = 0; i < KMT_SLAB_RANGES; i++)
+		if (addr >= slab_lo[i] && addr < slab_hi[i])
+			return true;
+	return false;
+}
+
+/* -m: the first kernel stack frame inside the module's text, 0 if none or
+ * when a slab refill lies between (a kmalloc's page, not the module's). */
 static __always_inline __u64 stack_module_frame(void *ctx)
 {
 	__u32 zero = 0;
@@ -471,6 +544,8 @@ static __always_inline __u64 stack_module_frame(void *ctx)
 			break;
 		if (in_module(sb->ip[i]))
 			return sb->ip[i];
+		if (in_slab(sb->ip[i]))
+			return 0;
 	}
 	return 0;
 }

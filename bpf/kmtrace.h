@@ -11,6 +11,7 @@
 #define KMT_MODNAME_LEN 56 /* MODULE_NAME_LEN on 64-bit */
 #define KMT_MAX_RANGES	4  /* module text ranges the -m filter checks */
 #define KMT_STACK_DEPTH 32 /* frames bpf_get_stack() looks at for page events */
+#define KMT_SLAB_RANGES 8  /* slab-refill functions whose pages are not the caller's */
 
 enum kmt_event_type {
 	KMT_EV_KMALLOC = 1,
@@ -27,10 +28,11 @@ enum kmt_event_type {
 };
 
 /* kmt_event.flags */
-#define KMT_F_TRACKED	 0x1 /* kfree/page_free of an allocation seen within the filter */
-#define KMT_F_UNTRACKED	 0x2 /* allocation not tracked: the tracking table was full */
-#define KMT_F_NODE	 0x4 /* came from kmem:kmalloc_node (6.1) */
-#define KMT_F_STACK_ATTR 0x8 /* page event: call_site found by a kernel stack walk */
+#define KMT_F_TRACKED	 0x1  /* kfree/page_free of an allocation seen within the filter */
+#define KMT_F_UNTRACKED	 0x2  /* allocation not tracked: the tracking table was full */
+#define KMT_F_NODE	 0x4  /* came from kmem:kmalloc_node (6.1) */
+#define KMT_F_STACK_ATTR 0x8  /* page event: call_site found by a kernel stack walk */
+#define KMT_F_BULK	 0x10 /* kfree: by kmem_cache_free_bulk() (kfree_bulk, kfree_rcu batches) */
 
 /* Per-CPU counters (the `counters` map), summed by user space. */
 enum kmt_counter {
@@ -39,6 +41,7 @@ enum kmt_counter {
 	KMT_CNT_PIDS_FULL,  /* a followed child could not be added to the pid filter */
 	KMT_CNT_STACK_FAIL, /* bpf_get_stack failed on a page event (-m) */
 	KMT_CNT_HIST_FULL,  /* hist: event not counted, the `hist` map was full */
+	KMT_CNT_BULK_CUT,   /* objects of a kmem_cache_free_bulk() past KMT_BULK_MAX, unseen */
 	KMT_CNT_MAX,
 };
 

@@ -2,14 +2,16 @@
 /*
  * kmdemo: the seed lab's two modules in one.
  *
- *   modprobe kmdemo [size=4096] [order=0] [pid=0] [dump=0] [leak=0]
+ *   modprobe kmdemo [size=4096] [order=0] [pid=0] [dump=0] [leak=0] [bulk=0]
  *
  * On load it kmalloc()s @size bytes, stores 55 at int index 1, prints the
  * buffer as 4-byte integers (run-length compressed unless dump=1), takes
  * 2^@order pages with __get_free_pages() and, when @pid is set, prints that
  * process's name, mm_users, mm_count and thread count.  On unload it frees
  * everything (unless leak=1, which keeps the kmalloc buffer on purpose so
- * leak detectors have something to find).
+ * leak detectors have something to find).  bulk=N adds N small kmalloc()s,
+ * freed on unload with one kfree_bulk() call (kfree_rcu()'s way of freeing,
+ * which emits no kmem:kfree event per object).
  *
  * The buffer is printed as it is: kmalloc() does not zero memory (kzalloc()
  * does), so the values other than the 55 are whatever the allocator handed
@@ -41,6 +43,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/version.h>
 
 /*
@@ -76,8 +79,17 @@ static bool leak;
 module_param(leak, bool, 0444);
 MODULE_PARM_DESC(leak, "testing only: keep (leak) the kmalloc buffer on unload (default 0)");
 
+#define KMDEMO_MAX_BULK 64
+#define KMDEMO_BULK_SIZE 64
+static int bulk;
+module_param(bulk, int, 0444);
+MODULE_PARM_DESC(bulk,
+		 "also kmalloc this many 64-byte objects, freed with one kfree_bulk() (0..64, default 0)");
+
 static int *buf;
 static unsigned long pages;
+static void *bulk_objs[KMDEMO_MAX_BULK];
+static int bulk_n;
 
 static void kmdemo_print_buf(void)
 {
@@ -101,6 +113,13 @@ static void kmdemo_print_buf(void)
 
 static void kmdemo_free(void)
 {
+	if (bulk_n) {
+		kfree_bulk(bulk_n, bulk_objs);
+		pr_info("Released %d objects of %d bytes with kfree_bulk()\n", bulk_n,
+			KMDEMO_BULK_SIZE);
+		memset(bulk_objs, 0, sizeof(bulk_objs));
+		bulk_n = 0;
+	}
 	if (buf) {
 		kfree(buf);
 		buf = NULL;
@@ -177,6 +196,10 @@ static int __init kmdemo_init(void)
 		pr_err("pid=%d: must not be negative\n", pid);
 		return -EINVAL;
 	}
+	if (bulk < 0 || bulk > KMDEMO_MAX_BULK) {
+		pr_err("bulk=%d: must be 0..%d\n", bulk, KMDEMO_MAX_BULK);
+		return -EINVAL;
+	}
 
 	buf = kmalloc(size, GFP_KERNEL);
 	if (!buf) {
@@ -198,6 +221,17 @@ static int __init kmdemo_init(void)
 	}
 	pr_info("Got %lu %s (%lu bytes) at order %d\n", 1UL << order, order ? "pages" : "page",
 		PAGE_SIZE << order, order);
+
+	for (bulk_n = 0; bulk_n < bulk; bulk_n++) {
+		bulk_objs[bulk_n] = kmalloc(KMDEMO_BULK_SIZE, GFP_KERNEL);
+		if (!bulk_objs[bulk_n]) {
+			pr_err("Failed to allocate bulk object %d!\n", bulk_n);
+			ret = -ENOMEM;
+			goto err_free;
+		}
+	}
+	if (bulk)
+		pr_info("Allocated %d objects of %d bytes\n", bulk, KMDEMO_BULK_SIZE);
 
 	if (pid) {
 		ret = kmdemo_show_pid();

@@ -127,6 +127,43 @@ struct ksyms *ksyms_load_kallsyms(const char *path)
 	return ks;
 }
 
+static void ensure_sorted(struct ksyms *ks)
+{
+	if (!ks->sorted) {
+		qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_sym);
+		ks->sorted = 1;
+	}
+}
+
+int ksyms_range(struct ksyms *ks, const char *name, uint64_t *lo, uint64_t *hi)
+{
+	size_t i;
+
+	if (!ks || !ks->n)
+		return -1;
+	ensure_sorted(ks);
+	for (i = 0; i < ks->n; i++) {
+		const struct ksym *s = &ks->syms[i];
+
+		if (s->module || strcmp(s->name, name))
+			continue;
+		*lo = s->addr;
+		if (s->size) {
+			*hi = s->addr + s->size;
+			return 0;
+		}
+		/* up to the next symbol at a higher address */
+		for (size_t j = i + 1; j < ks->n; j++) {
+			if (ks->syms[j].addr > s->addr) {
+				*hi = ks->syms[j].addr;
+				return 0;
+			}
+		}
+		return -1;
+	}
+	return -1;
+}
+
 const struct ksym *ksyms_lookup(struct ksyms *ks, uint64_t addr, uint64_t *off)
 {
 	size_t lo = 0, hi;
@@ -134,10 +171,7 @@ const struct ksym *ksyms_lookup(struct ksyms *ks, uint64_t addr, uint64_t *off)
 
 	if (!ks || !ks->n)
 		return NULL;
-	if (!ks->sorted) {
-		qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_sym);
-		ks->sorted = 1;
-	}
+	ensure_sorted(ks);
 	/* last symbol with addr <= ADDR */
 	hi = ks->n;
 	while (lo < hi) {

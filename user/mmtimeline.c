@@ -287,7 +287,7 @@ static void threads_only(struct kmtrace_bpf *s, void *arg)
 	    s->progs.raw_kmalloc,     s->progs.tp_kmalloc,   s->progs.raw_kmalloc_node,
 	    s->progs.tp_kmalloc_node, s->progs.raw_kfree,    s->progs.tp_kfree,
 	    s->progs.tp_page_alloc,   s->progs.tp_page_free, s->progs.raw_module_load,
-	    s->progs.raw_module_free,
+	    s->progs.raw_module_free, s->progs.fe_free_bulk,
 	};
 
 	(void)arg;

@@ -268,6 +268,8 @@ int kmt_format_json(const struct kmt_event *e, const char *sym, const char *modu
 			sb_lit(&b, ",\"tracked\":true");
 		else
 			sb_lit(&b, ",\"tracked\":false");
+		if (e->flags & KMT_F_BULK)
+			sb_lit(&b, ",\"bulk\":true");
 		break;
 	case KMT_EV_PAGE_ALLOC:
 		sb_key_u64(&b, "pfn", e->pfn);

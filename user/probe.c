@@ -8,6 +8,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "probe.h"
 
@@ -141,4 +143,35 @@ int kmt_can_exec(const char *cmd)
 bool kmt_have_raw_tp(void)
 {
 	return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) > 0;
+}
+
+int kmt_fentry_can_attach(const char *func)
+{
+	/* r0 = 0; exit */
+	const struct bpf_insn insns[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	struct bpf_prog_load_opts opts = {.sz = sizeof(opts),
+					  .expected_attach_type = BPF_TRACE_FENTRY};
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int id, prog, link, err = 0;
+
+	if (!vmlinux)
+		return -errno;
+	id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC);
+	btf__free(vmlinux);
+	if (id < 0)
+		return -ENOENT;
+	opts.attach_btf_id = id;
+	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "kmt_probe", "GPL", insns, 2, &opts);
+	if (prog < 0)
+		return -errno;
+	link = bpf_link_create(prog, 0, BPF_TRACE_FENTRY, NULL);
+	if (link < 0)
+		err = -errno;
+	else
+		close(link);
+	close(prog);
+	return err;
 }

@@ -19,6 +19,11 @@ bool kmt_tp_exists(const char *sys, const char *name);
 /* Whether the kernel accepts BPF_PROG_TYPE_RAW_TRACEPOINT programs. */
 bool kmt_have_raw_tp(void);
 
+/* 0 when an fentry program can be loaded and attached to kernel function
+ * FUNC (as libbpf-tools' fentry_can_attach()), else -errno (-ENOENT: no
+ * such function in the kernel's BTF). */
+int kmt_fentry_can_attach(const char *func);
+
 /*
  * Whether this process may load and attach tracing BPF programs: CAP_BPF and
  * CAP_PERFMON, or CAP_SYS_ADMIN, in its effective set.  When not, prints one

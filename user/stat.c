@@ -169,7 +169,7 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 	return 0;
 }
 
-static struct kmstat_bpf *open_load_attach(const struct stat_opts *o, bool raw)
+static struct kmstat_bpf *open_load_attach(const struct stat_opts *o, bool raw, bool bulk)
 {
 	bool km = o->mode != STAT_PAGE, pg = o->mode == STAT_PAGE;
 	struct kmstat_bpf *obj = kmstat_bpf__open();
@@ -185,6 +185,7 @@ static struct kmstat_bpf *open_load_attach(const struct stat_opts *o, bool raw)
 	bpf_program__set_autoload(obj->progs.tp_kfree, !raw && km);
 	bpf_program__set_autoload(obj->progs.tp_page_alloc, !raw && pg);
 	bpf_program__set_autoload(obj->progs.tp_page_free, !raw && pg);
+	bpf_program__set_autoload(obj->progs.fe_free_bulk, bulk && km);
 	/* Tables of the other mode: keep them tiny. */
 	if (pg) {
 		bpf_map__set_max_entries(obj->maps.site_idx, 1);
@@ -211,22 +212,33 @@ static struct kmstat_bpf *open_load_attach(const struct stat_opts *o, bool raw)
  * Raw tracepoints first (quietly); on failure classic tracepoints (they need
  * tracefs), with libbpf's log. NULL after printing the one error line.
  */
-static struct kmstat_bpf *load(const struct stat_opts *o)
+static struct kmstat_bpf *load(const struct stat_opts *o, bool *raw, bool *bulk_on)
 {
 	const char *no_raw = getenv("KMTRACE_NO_RAW_TP"); /* tests: force the fallback */
 	struct kmstat_bpf *obj = NULL;
+	/* kfree_bulk() frees (kfree_rcu batches) where fentry may attach */
+	bool bulk = o->mode != STAT_PAGE && kmt_fentry_can_attach("kmem_cache_free_bulk") == 0;
+
+	*raw = true;
 
 	if (!no_raw || !*no_raw || strcmp(no_raw, "0") == 0) {
 		libbpf_print_fn_t old = libbpf_set_print(quiet_print);
 
-		obj = open_load_attach(o, true);
+		obj = open_load_attach(o, true, bulk);
+		if (!obj && bulk)
+			obj = open_load_attach(o, true, bulk = false);
 		libbpf_set_print(old);
+		*bulk_on = bulk;
 		if (obj)
 			return obj;
 	}
+	*raw = false;
 	if (!kmt_tracefs())
 		return NULL; /* it said why */
-	obj = open_load_attach(o, false);
+	obj = open_load_attach(o, false, bulk);
+	if (!obj && bulk)
+		obj = open_load_attach(o, false, bulk = false);
+	*bulk_on = bulk;
 	if (!obj)
 		fprintf(stderr, "kmtrace: stat: cannot load or attach the BPF programs: %s\n",
 			strerror(errno ? errno : EINVAL));
@@ -410,6 +422,7 @@ int cmd_stat(int argc, char **argv)
 	struct stat_opts o;
 	struct stat_row *rows;
 	size_t n;
+	bool raw, bulk;
 	int rc;
 
 	rc = parse_args(argc, argv, &o);
@@ -418,12 +431,17 @@ int cmd_stat(int argc, char **argv)
 
 	if (!kmt_check_caps("stat") || !kmt_check_btf("stat", KMT_VMLINUX_BTF))
 		return 1;
-	obj = load(&o);
+	obj = load(&o, &raw, &bulk);
 	if (!obj)
 		return 1;
-	if (isatty(STDERR_FILENO))
-		fprintf(stderr, "Tracing %s... Hit Ctrl-C to end.\n",
-			o.mode == STAT_PAGE ? "page allocations" : "kmalloc/kfree");
+	if (o.mode == STAT_PAGE)
+		fprintf(stderr, "kmtrace: ready: page allocations via %s%s\n",
+			raw ? "raw_tp" : "tracepoint",
+			isatty(STDERR_FILENO) ? "; Ctrl-C to end" : "");
+	else
+		fprintf(stderr, "kmtrace: ready: kmalloc/kfree via %s, bulk frees %s%s\n",
+			raw ? "raw_tp" : "tracepoint", bulk ? "on" : "off",
+			isatty(STDERR_FILENO) ? "; Ctrl-C to end" : "");
 	rep.seconds = wait_for_end(o.duration);
 	kmstat_bpf__detach(obj); /* freeze the numbers before reading them */
 

@@ -282,12 +282,12 @@ static void totals_km_json(FILE *f, const struct stat_report *r, const struct km
 		",\"bytes_freed\":%llu,\"outstanding\":%llu,\"wasted\":%llu"
 		",\"frag_pct\":%.2f,\"frees\":%llu,\"frees_matched\":%llu"
 		",\"frees_unmatched\":%llu,\"cross_cpu\":%llu,\"untracked\":%llu"
-		",\"row_overflow\":%llu,\"stale\":%llu,\"missed_events\":%llu"
-		",\"exact\":%s}\n",
+		",\"row_overflow\":%llu,\"stale\":%llu,\"bulk_frees\":%llu"
+		",\"missed_events\":%llu,\"exact\":%s}\n",
 		mode_name(r->mode), r->seconds, t->allocs, t->alloc_fails, t->bytes_req,
 		t->bytes_alloc, t->bytes_freed + t->stale_bytes, k.outstanding, k.wasted, k.frag,
 		t->frees, t->frees_matched, k.unmatched, t->cross_cpu, t->track_full, t->site_full,
-		t->stale, r->missed, k.exact ? "true" : "false");
+		t->stale, t->bulk_frees, r->missed, k.exact ? "true" : "false");
 }
 
 static void totals_km_text(FILE *f, const struct stat_report *r, const struct kmstat_totals *t)
@@ -309,6 +309,8 @@ static void totals_km_text(FILE *f, const struct stat_report *r, const struct km
 		" allocations)\n",
 		t->frees, t->frees_matched, k.unmatched);
 	fprintf(f, "Cross CPU frees:            %llu/%llu\n", t->cross_cpu, t->frees_matched);
+	if (t->bulk_frees)
+		fprintf(f, "Freed by kfree_bulk:        %llu (of the matched)\n", t->bulk_frees);
 	if (t->stale)
 		fprintf(f,
 			"Reused without kfree:       %llu (freed by kfree_bulk or similar;"

@@ -73,6 +73,7 @@ struct features {
 	bool raw; /* raw_tp usable: preferred for kmalloc/kfree */
 	bool kmalloc, kmalloc_node, kfree, page_alloc, page_free;
 	bool fork, exit_, exec, modules;
+	bool bulk; /* fentry on kmem_cache_free_bulk (kfree_bulk, kfree_rcu batches) */
 };
 
 static void warn_off(const char *what, const char *why)
@@ -82,6 +83,8 @@ static void warn_off(const char *what, const char *why)
 
 static void probe_features(struct features *f, const struct kmt_opts *o, bool hist)
 {
+	int e = 0;
+
 	/* KMTRACE_NO_RAW_TP=1 forces the classic-tracepoint fallback (for tests). */
 	f->raw = !getenv("KMTRACE_NO_RAW_TP") && kmt_have_raw_tp();
 	f->kmalloc = kmt_tp_exists("kmem", "kmalloc");
@@ -103,6 +106,11 @@ static void probe_features(struct features *f, const struct kmt_opts *o, bool hi
 				 "no usable raw_tp sched_process_fork/exit");
 		return;
 	}
+	/* Not a warning when off (this is an extra): the ready line says it. */
+	f->bulk = f->kfree && (e = kmt_fentry_can_attach("kmem_cache_free_bulk")) == 0;
+	if (!f->bulk && f->kfree && verbose)
+		fprintf(stderr, "kmtrace: bulk frees off: fentry kmem_cache_free_bulk: %s\n",
+			strerror(-e));
 	if (!f->kmalloc)
 		warn_off("kmalloc events", "no tracepoint kmem:kmalloc");
 	if (!f->kfree)
@@ -141,6 +149,38 @@ static void set_progs(struct kmtrace_bpf *s, const struct features *f)
 	bpf_program__set_autoload(s->progs.raw_exec, f->exec);
 	bpf_program__set_autoload(s->progs.raw_module_load, f->modules);
 	bpf_program__set_autoload(s->progs.raw_module_free, f->modules);
+	bpf_program__set_autoload(s->progs.fe_free_bulk, f->bulk);
+}
+
+/*
+ * -m attributes page allocations to the module by their kernel stack; a page
+ * the slab allocator takes to refill a cache during the module's kmalloc is
+ * the cache's (it outlives the objects), and a kmalloc over 8 KiB takes pages
+ * that its kmalloc event already reports: those frames stop the walk.  Names
+ * across 6.1 .. 6.18; a missing or inlined one is just skipped.
+ */
+static void set_slab_ranges(struct kmtrace_bpf__rodata *r)
+{
+	static const char *const fns[KMT_SLAB_RANGES] = {
+	    "allocate_slab",	     "new_slab", "___slab_alloc", "__slab_alloc", "alloc_slab_page",
+	    "__kmalloc_large_node",  /* kmalloc > 8 KiB: pages, 6.1 */
+	    "___kmalloc_large_node", /* 6.10+ */
+	    "kmalloc_order",	     /* before 6.1 */
+	};
+	struct ksyms *ks = ksyms_load_kallsyms("/proc/kallsyms");
+	int n = 0;
+
+	for (int i = 0; ks && i < KMT_SLAB_RANGES; i++) {
+		uint64_t lo, hi;
+
+		if (ksyms_range(ks, fns[i], &lo, &hi) == 0) {
+			r->slab_lo[n] = lo;
+			r->slab_hi[n++] = hi;
+		}
+	}
+	if (verbose)
+		fprintf(stderr, "kmtrace: -m: %d slab refill functions found in kallsyms\n", n);
+	ksyms_free(ks);
 }
 
 static void set_rodata(struct kmtrace_bpf *s, const struct kmt_opts *o)
@@ -157,12 +197,14 @@ static void set_rodata(struct kmtrace_bpf *s, const struct kmt_opts *o)
 	r->size_filter = o->size_filter;
 	r->min_size = o->min_size;
 	r->max_size = o->max_size;
+	if (o->module[0])
+		set_slab_ranges(r);
 }
 
 static struct kmtrace_bpf *open_and_load(const struct kmt_opts *o, struct features *f,
 					 const struct kmt_setup *su)
 {
-	for (int attempt = 0; attempt < 2; attempt++) {
+	for (int attempt = 0; attempt < 3; attempt++) {
 		struct kmtrace_bpf *s = kmtrace_bpf__open();
 		int err;
 
@@ -184,7 +226,15 @@ static struct kmtrace_bpf *open_and_load(const struct kmt_opts *o, struct featur
 		if (!err)
 			return s;
 		kmtrace_bpf__destroy(s);
-		if (attempt == 0 && f->raw) {
+		if (f->bulk) { /* the extra goes first */
+			if (verbose)
+				fprintf(stderr,
+					"kmtrace: fentry load failed (%s), bulk frees off\n",
+					strerror(-err));
+			f->bulk = false;
+			continue;
+		}
+		if (f->raw) {
 			/* Fall back to classic tracepoints; the raw_tp-only features go. */
 			if (verbose)
 				fprintf(stderr,
@@ -571,6 +621,9 @@ static void summary(struct run *r, int cmd_status)
 	if (cnt[KMT_CNT_PIDS_FULL])
 		printf("children not followed (pid table full): %llu\n",
 		       (unsigned long long)cnt[KMT_CNT_PIDS_FULL]);
+	if (cnt[KMT_CNT_BULK_CUT])
+		printf("bulk frees not seen (over 4096 objects in one call): %llu\n",
+		       (unsigned long long)cnt[KMT_CNT_BULK_CUT]);
 	if (cmd_status >= 0)
 		printf("command exit status: %d\n", cmd_status);
 }
@@ -707,6 +760,7 @@ int kmt_setup_open(struct kmt_setup *su, struct kmt_opts *o)
 	su->raw = f.raw;
 	su->threads = f.fork;
 	su->modules = f.modules;
+	su->bulk = f.bulk;
 	if (o->module[0])
 		preloaded_module(su->skel, o->module);
 	if (o->pid || o->cmd) {
@@ -834,8 +888,9 @@ int cmd_trace(int argc, char **argv)
 		deadline = r.t0 + (uint64_t)(o.duration * 1e9);
 	fprintf(stderr,
 		"kmtrace: ready: kmalloc/kfree via %s, pages via tracepoint, threads %s, "
-		"modules %s\n",
-		tp_kind(su.raw), su.threads ? "on" : "off", su.modules ? "on" : "off");
+		"modules %s, bulk frees %s\n",
+		tp_kind(su.raw), su.threads ? "on" : "off", su.modules ? "on" : "off",
+		su.bulk ? "on" : "off");
 
 	if (kmt_setup_start_cmd(&su, &o))
 		goto out;

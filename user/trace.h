@@ -37,6 +37,7 @@ struct kmt_setup {
 	/* out */
 	struct kmtrace_bpf *skel;
 	bool raw, threads, modules; /* kmalloc via raw_tp; fork/exit and module programs on */
+	bool bulk;		    /* kmem_cache_free_bulk() frees seen (fentry) */
 	struct kmt_child ch;
 };
 

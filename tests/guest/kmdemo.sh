@@ -174,6 +174,19 @@ bad "pid=2 (kthreadd, no mm)" "Invalid argument" '^pid 2 \(kthreadd\) has no mm'
 has "pid=2: the buffer allocated before the lookup is freed" "$log" '^Released 4096 bytes!$'
 has "pid=2: the pages allocated before the lookup are freed" "$log" '^Released 2 pages \(order 1\)$'
 bad "size=abc" "Invalid argument" "invalid for parameter .size'" size=abc
+bad "bulk=-1" "Invalid argument" '^bulk=-1: must be 0\.\.64$' bulk=-1
+bad "bulk=65" "Invalid argument" '^bulk=65: must be 0\.\.64$' bulk=65
+bad "pid=2 with bulk=64 (error after the bulk kmallocs)" "Invalid argument" '^pid 2 \(kthreadd\) has no mm' bulk=64 pid=2
+has "pid=2 bulk=64: the 64 objects are freed on the error path" "$log" \
+	'^Released 64 objects of 64 bytes with kfree_bulk\(\)$'
+
+# --- bulk=N: N extra objects, freed with one kfree_bulk() ------------------------
+load bulk=64
+eq "bulk=64 loads" "$rc" 0
+has "bulk=64: allocated" "$log" '^Allocated 64 objects of 64 bytes$'
+unload
+has "bulk=64: released with kfree_bulk()" "$log" '^Released 64 objects of 64 bytes with kfree_bulk\(\)$'
+not_loaded "bulk=64: module unloaded"
 
 # --- a clean cycle after all that -------------------------------------------------
 load size=4096 order=1

@@ -3,7 +3,7 @@
 # `kmtrace trace -m kmdemo` while kmdemo is loaded with leak=1 and unloaded
 # reports exactly one leak, at the pointer kmdemo printed with %px, named at
 # its call site in kmdemo_init, counted as outstanding; a normal load/unload
-# reports none.  Also the text table and a --perfetto file with the leak.
+# reports none, nor does bulk=8 (objects freed by kfree_bulk(), seen by fentry).  Also the text table and a --perfetto file with the leak.
 # Run by tests/vm/leak.sh; the last line is the marker "# leak guest: done".
 . /kmtrace/tests/lib.sh
 
@@ -89,6 +89,74 @@ count_is "no leak: zero leak lines" /tmp/ok.json '"event":"leak"' 0
 has "no leak: summary outstanding 0, leaks 0" /tmp/ok.json \
 	'^\{"event":"summary".*"outstanding":0,.*"leaks":0'
 has "no leak: the 4096-byte kmalloc was seen" /tmp/ok.json '"event":"kmalloc".*"module":"kmdemo","bytes_req":4096,'
+
+# --- bulk=8: objects freed by one kfree_bulk() (no kmem:kfree event each) -----------
+start_trace /tmp/bulk.out /tmp/bulk.err --json -m kmdemo
+has "bulk=8: the ready line says bulk frees on (fentry kmem_cache_free_bulk)" /tmp/bulk.err \
+	'^kmtrace: ready: .*, bulk frees on$'
+modprobe kmdemo size=4096 bulk=8
+eq "modprobe kmdemo size=4096 bulk=8" "$?" 0
+rmmod kmdemo
+eq "rmmod kmdemo (bulk=8)" "$?" 0
+stop_trace "bulk=8"
+grep '^{' /tmp/bulk.out >/tmp/bulk.json
+grep -E '"event":"kfree"' /tmp/bulk.json | head -n 2 | sed 's/^/#   /'
+grep -E '"event":"(leak|summary)"' /tmp/bulk.json | sed 's/^/#   /'
+count_is "bulk=8: 8 kmallocs of 64 bytes in kmdemo_init" /tmp/bulk.json \
+	'"event":"kmalloc",.*"sym":"kmdemo_init\+0x[0-9a-f]+ \[kmdemo\]","module":"kmdemo","bytes_req":64,' 8
+count_is "bulk=8: 8 tracked bulk kfree events (64-byte objects)" /tmp/bulk.json \
+	'"event":"kfree",.*"sym":"kmem_cache_free_bulk[^"]*",.*"bytes_alloc":64,"tracked":true,"bulk":true' 8
+grep '"event":"kmalloc",.*"bytes_req":64,' /tmp/bulk.json | sed -n 's/.*"ptr":"\(0x[0-9a-f]*\)".*/\1/p' |
+	sort >/tmp/bulk.a
+grep '"bulk":true' /tmp/bulk.json | sed -n 's/.*"ptr":"\(0x[0-9a-f]*\)".*/\1/p' | sort >/tmp/bulk.f
+if [ -s /tmp/bulk.a ] && cmp -s /tmp/bulk.a /tmp/bulk.f; then
+	ok "bulk=8: the bulk kfrees are exactly the 8 objects' pointers"
+else
+	not_ok "bulk=8: the bulk kfrees are exactly the 8 objects' pointers" \
+		"$(tr '\n' ' ' </tmp/bulk.a) / $(tr '\n' ' ' </tmp/bulk.f)"
+fi
+count_is "bulk=8: zero leak lines" /tmp/bulk.json '"event":"leak"' 0
+has "bulk=8: summary outstanding 0, leaks 0" /tmp/bulk.json \
+	'^\{"event":"summary".*"outstanding":0,.*"leaks":0'
+
+# --- size=16384: a kmalloc over 8 KiB takes pages itself ----------------------------
+# Those pages are the kmalloc's (its event reports them); like a slab refill's, they
+# are not attributed to the module: one page_alloc (order=0's), no leak.
+start_trace /tmp/big.out /tmp/big.err --json -m kmdemo
+modprobe kmdemo size=16384 order=0
+eq "modprobe kmdemo size=16384 order=0" "$?" 0
+rmmod kmdemo
+stop_trace "size=16384"
+grep '^{' /tmp/big.out >/tmp/big.json
+grep -E '"event":"(page_alloc|page_free|leak|summary)"' /tmp/big.json | sed 's/^/#   /'
+has "size=16384: the kmalloc is seen" /tmp/big.json '"event":"kmalloc",.*"module":"kmdemo","bytes_req":16384,'
+count_is "size=16384: one page_alloc for kmdemo, its order-0 __get_free_pages" /tmp/big.json \
+	'"event":"page_alloc",.*"order":0,.*"module":"kmdemo"' 1
+count_is "size=16384: no other page_alloc" /tmp/big.json '"event":"page_alloc"' 1
+has "size=16384: summary outstanding 0, leaks 0" /tmp/big.json \
+	'^\{"event":"summary".*"outstanding":0,.*"leaks":0'
+
+# --- kmtrace stat sees the same kfree_bulk() frees ---------------------------------
+kmtrace stat --json -l 0 >/tmp/st.json 2>/tmp/st.err &
+sp=$!
+_i=0
+while [ $_i -lt 300 ] && ! grep -q '^kmtrace: ready' /tmp/st.err; do
+	kill -0 $sp 2>/dev/null || break
+	sleep 0.2
+	_i=$((_i + 1))
+done
+has "stat: the ready line says bulk frees on" /tmp/st.err '^kmtrace: ready: kmalloc/kfree via .*, bulk frees on'
+modprobe kmdemo size=4096 bulk=8 && rmmod kmdemo
+eq "stat: modprobe/rmmod kmdemo bulk=8" "$?" 0
+sleep 1
+kill -INT $sp
+wait $sp
+eq "stat: exits 0 on SIGINT" "$?" 0
+grep -E '"hits":8,"bytes_req":512,|"type":"totals"' /tmp/st.json | sed 's/^/#   /'
+has "stat: kmdemo's 8 bulk objects: 8 frees, 0 outstanding" /tmp/st.json \
+	'^\{"type":"caller",.*"hits":8,"bytes_req":512,"bytes_alloc":512,.*"outstanding":0,"frees":8,'
+has "stat: totals count bulk frees (8 or more: kfree_rcu batches count too)" /tmp/st.json \
+	'"type":"totals",.*"bulk_frees":([89]|[1-9][0-9]+),'
 
 # --- text mode: the leak table ---------------------------------------------------
 start_trace /tmp/txt.out /tmp/txt.err -m kmdemo

@@ -220,8 +220,24 @@ static void test_totals(void **state)
 		 "\"alloc_fails\":0,\"bytes_req\":300,\"bytes_alloc\":400,\"bytes_freed\":200,"
 		 "\"outstanding\":200,\"wasted\":100,\"frag_pct\":25.00,\"frees\":5,"
 		 "\"frees_matched\":2,\"frees_unmatched\":3,\"cross_cpu\":1,\"untracked\":0,"
-		 "\"row_overflow\":0,\"stale\":0,\"missed_events\":0,\"exact\":true}\n");
+		 "\"row_overflow\":0,\"stale\":0,\"bulk_frees\":0,\"missed_events\":0,"
+		 "\"exact\":true}\n");
 	free(out);
+
+	/* Frees seen at kmem_cache_free_bulk(): a line only when there were some. */
+	rep.json = false;
+	CAPTURE(out, stat_print_totals(f, &rep, &t));
+	assert_null(strstr(out, "kfree_bulk"));
+	free(out);
+	t.bulk_frees = 2;
+	CAPTURE(out, stat_print_totals(f, &rep, &t));
+	assert_non_null(strstr(out, "Freed by kfree_bulk:        2 (of the matched)\n"));
+	free(out);
+	rep.json = true;
+	CAPTURE(out, stat_print_totals(f, &rep, &t));
+	assert_non_null(strstr(out, "\"stale\":0,\"bulk_frees\":2,"));
+	free(out);
+	t.bulk_frees = 0;
 
 	/* Overflow: outstanding becomes a lower bound and the text says so. */
 	t.track_full = 1;

@@ -64,6 +64,13 @@ static void test_pages_and_free(void **state)
 	kmt_format_json(&e, "", NULL, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"ptr\":\"0x10\",\"call_site\":\"0x0\",\"tracked\":false"));
 	assert_null(strstr(buf, "\"sym\""));
+	assert_null(strstr(buf, "\"bulk\""));
+
+	e.flags = KMT_F_TRACKED | KMT_F_BULK;
+	e.bytes_alloc = 64;
+	kmt_format_json(&e, "kmem_cache_free_bulk+0x0", NULL, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"sym\":\"kmem_cache_free_bulk+0x0\",\"bytes_alloc\":64,"
+				    "\"tracked\":true,\"bulk\":true,\"mm_users\""));
 
 	e = base(KMT_EV_PROCESS_EXIT);
 	e.mm_users = 0;
