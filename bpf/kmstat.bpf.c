@@ -324,8 +324,11 @@ static long bulk_one(__u64 i, void *arg)
 SEC("fentry/kmem_cache_free_bulk")
 int fe_free_bulk(void *ctx)
 {
-	__u64 size = 0, p = 0;
+	__u64 cache = 1, size = 0, p = 0;
 
+	/* kfree_bulk() passes no cache (see bpf/kmtrace.bpf.c) */
+	if (bpf_get_func_arg(ctx, 0, &cache) || cache)
+		return 0;
 	if (bpf_get_func_arg(ctx, 1, &size) || bpf_get_func_arg(ctx, 2, &p) || !p)
 		return 0;
 	bpf_loop(size < KMSTAT_BULK_MAX ? size : KMSTAT_BULK_MAX, bulk_one, &p, 0);

@@ -440,9 +440,13 @@ SEC("fentry/kmem_cache_free_bulk")
 int fe_free_bulk(void *ctx)
 {
 	struct bulk_ctx c = {.func = bpf_get_func_ip(ctx), .id = bpf_get_current_pid_tgid()};
-	__u64 size = 0, p = 0;
+	__u64 cache = 1, size = 0, p = 0;
 
-	if (hist_mode || bpf_get_func_arg(ctx, 1, &size) || bpf_get_func_arg(ctx, 2, &p) || !p)
+	/* kfree_bulk() passes no cache; a named cache's objects (skbs, maple
+	 * nodes, ...) never came from kmalloc: skip the walk. */
+	if (bpf_get_func_arg(ctx, 0, &cache) || cache)
+		return 0;
+	if (bpf_get_func_arg(ctx, 1, &size) || bpf_get_func_arg(ctx, 2, &p) || !p)
 		return 0;
 	c.p = (void **)p;
 	if (size > KMT_BULK_MAX) {

@@ -11,7 +11,7 @@
 #define KMT_MODNAME_LEN 56 /* MODULE_NAME_LEN on 64-bit */
 #define KMT_MAX_RANGES	4  /* module text ranges the -m filter checks */
 #define KMT_STACK_DEPTH 32 /* frames bpf_get_stack() looks at for page events */
-#define KMT_SLAB_RANGES 8  /* slab-refill functions whose pages are not the caller's */
+#define KMT_SLAB_RANGES 16 /* slab-refill functions whose pages are not the caller's */
 
 enum kmt_event_type {
 	KMT_EV_KMALLOC = 1,
@@ -41,7 +41,7 @@ enum kmt_counter {
 	KMT_CNT_PIDS_FULL,  /* a followed child could not be added to the pid filter */
 	KMT_CNT_STACK_FAIL, /* bpf_get_stack failed on a page event (-m) */
 	KMT_CNT_HIST_FULL,  /* hist: event not counted, the `hist` map was full */
-	KMT_CNT_BULK_CUT,   /* objects of a kmem_cache_free_bulk() past KMT_BULK_MAX, unseen */
+	KMT_CNT_BULK_CUT,   /* kfree_bulk() calls of over KMT_BULK_MAX objects (the rest unseen) */
 	KMT_CNT_MAX,
 };
 

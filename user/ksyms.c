@@ -135,33 +135,41 @@ static void ensure_sorted(struct ksyms *ks)
 	}
 }
 
-int ksyms_range(struct ksyms *ks, const char *name, uint64_t *lo, uint64_t *hi)
+/* NAME itself or a compiler clone of it (NAME.isra.0, NAME.constprop.0, ...) */
+static int same_func(const char *sym, const char *name)
 {
-	size_t i;
+	size_t n = strlen(name);
+
+	return !strncmp(sym, name, n) && (sym[n] == '\0' || sym[n] == '.');
+}
+
+int ksyms_ranges(struct ksyms *ks, const char *name, uint64_t *lo, uint64_t *hi, int max)
+{
+	int found = 0;
 
 	if (!ks || !ks->n)
-		return -1;
+		return 0;
 	ensure_sorted(ks);
-	for (i = 0; i < ks->n; i++) {
+	for (size_t i = 0; i < ks->n && found < max; i++) {
 		const struct ksym *s = &ks->syms[i];
+		uint64_t end = 0;
 
-		if (s->module || strcmp(s->name, name))
+		if (s->module || !same_func(s->name, name))
 			continue;
-		*lo = s->addr;
 		if (s->size) {
-			*hi = s->addr + s->size;
-			return 0;
+			end = s->addr + s->size;
+		} else {
+			/* up to the next symbol at a higher address */
+			for (size_t j = i + 1; j < ks->n && !end; j++)
+				if (ks->syms[j].addr > s->addr)
+					end = ks->syms[j].addr;
 		}
-		/* up to the next symbol at a higher address */
-		for (size_t j = i + 1; j < ks->n; j++) {
-			if (ks->syms[j].addr > s->addr) {
-				*hi = ks->syms[j].addr;
-				return 0;
-			}
-		}
-		return -1;
+		if (!end)
+			continue;
+		lo[found] = s->addr;
+		hi[found++] = end;
 	}
-	return -1;
+	return found;
 }
 
 const struct ksym *ksyms_lookup(struct ksyms *ks, uint64_t addr, uint64_t *off)

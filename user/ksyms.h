@@ -39,9 +39,10 @@ struct ksyms *ksyms_load_kallsyms(const char *path);
  */
 const struct ksym *ksyms_lookup(struct ksyms *ks, uint64_t addr, uint64_t *off);
 
-/* [*LO, *HI) of vmlinux function NAME (up to the next symbol when its size
- * is unknown). 0, or -1 when there is no such symbol. */
-int ksyms_range(struct ksyms *ks, const char *name, uint64_t *lo, uint64_t *hi);
+/* [LO[i], HI[i]) of vmlinux function NAME and of its compiler clones
+ * (NAME.isra.0, ...), up to the next symbol when a size is unknown; at most
+ * MAX.  Returns how many. */
+int ksyms_ranges(struct ksyms *ks, const char *name, uint64_t *lo, uint64_t *hi, int max);
 
 /* S at offset OFF as "func+0xoff" or "func+0xoff [module]". Returns buf. */
 const char *ksym_format(const struct ksym *s, uint64_t off, char *buf, size_t len);

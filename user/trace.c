@@ -161,26 +161,38 @@ static void set_progs(struct kmtrace_bpf *s, const struct features *f)
  */
 static void set_slab_ranges(struct kmtrace_bpf__rodata *r)
 {
-	static const char *const fns[KMT_SLAB_RANGES] = {
-	    "allocate_slab",	     "new_slab", "___slab_alloc", "__slab_alloc", "alloc_slab_page",
-	    "__kmalloc_large_node",  /* kmalloc > 8 KiB: pages, 6.1 */
-	    "___kmalloc_large_node", /* 6.10+ */
-	    "kmalloc_order",	     /* before 6.1 */
+	static const char *const fns[] = {
+	    "___slab_alloc",
+	    "__slab_alloc",
+	    "new_slab",
+	    "allocate_slab",
+	    "alloc_slab_page",
+	    /* kmalloc > 8 KiB takes pages itself: 6.1 .. 6.9, then 6.10+ */
+	    "__kmalloc_large_node",
+	    "kmalloc_large",
+	    "kmalloc_large_node",
+	    "___kmalloc_large_node",
+	    "__kmalloc_large_noprof",
+	    "__kmalloc_large_node_noprof",
 	};
-	struct ksyms *ks = ksyms_load_kallsyms("/proc/kallsyms");
-	int n = 0;
+	static uint64_t lo[KMT_SLAB_RANGES], hi[KMT_SLAB_RANGES];
+	static int n = -1; /* computed once, reused by a retried load */
 
-	for (int i = 0; ks && i < KMT_SLAB_RANGES; i++) {
-		uint64_t lo, hi;
+	if (n < 0) {
+		struct ksyms *ks = ksyms_load_kallsyms("/proc/kallsyms");
 
-		if (ksyms_range(ks, fns[i], &lo, &hi) == 0) {
-			r->slab_lo[n] = lo;
-			r->slab_hi[n++] = hi;
-		}
+		n = 0;
+		for (size_t i = 0; ks && i < sizeof(fns) / sizeof(fns[0]); i++)
+			n += ksyms_ranges(ks, fns[i], lo + n, hi + n, KMT_SLAB_RANGES - n);
+		ksyms_free(ks);
+		if (verbose)
+			fprintf(stderr, "kmtrace: -m: %d slab refill text ranges from kallsyms\n",
+				n);
 	}
-	if (verbose)
-		fprintf(stderr, "kmtrace: -m: %d slab refill functions found in kallsyms\n", n);
-	ksyms_free(ks);
+	for (int i = 0; i < n; i++) {
+		r->slab_lo[i] = lo[i];
+		r->slab_hi[i] = hi[i];
+	}
 }
 
 static void set_rodata(struct kmtrace_bpf *s, const struct kmt_opts *o)
@@ -622,7 +634,7 @@ static void summary(struct run *r, int cmd_status)
 		printf("children not followed (pid table full): %llu\n",
 		       (unsigned long long)cnt[KMT_CNT_PIDS_FULL]);
 	if (cnt[KMT_CNT_BULK_CUT])
-		printf("bulk frees not seen (over 4096 objects in one call): %llu\n",
+		printf("kfree_bulk calls cut at 4096 objects: %llu\n",
 		       (unsigned long long)cnt[KMT_CNT_BULK_CUT]);
 	if (cmd_status >= 0)
 		printf("command exit status: %d\n", cmd_status);
@@ -760,7 +772,8 @@ int kmt_setup_open(struct kmt_setup *su, struct kmt_opts *o)
 	su->raw = f.raw;
 	su->threads = f.fork;
 	su->modules = f.modules;
-	su->bulk = f.bulk;
+	/* a tweak (mm) may have turned the program off */
+	su->bulk = f.bulk && bpf_program__autoload(su->skel->progs.fe_free_bulk);
 	if (o->module[0])
 		preloaded_module(su->skel, o->module);
 	if (o->pid || o->cmd) {

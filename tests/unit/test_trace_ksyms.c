@@ -98,6 +98,33 @@ static void test_sized_and_remove(void **state)
 	ksyms_free(ks);
 }
 
+static void test_ranges(void **state)
+{
+	struct ksyms *ks = ksyms_new();
+	uint64_t lo[4], hi[4];
+
+	(void)state;
+	assert_non_null(ks);
+	assert_int_equal(ksyms_add(ks, 0x3000, 0, "foobar", NULL), 0);
+	assert_int_equal(ksyms_add(ks, 0x1000, 0, "foo", NULL), 0);
+	assert_int_equal(ksyms_add(ks, 0x2000, 0, "foo.isra.0", NULL), 0);
+	assert_int_equal(ksyms_add(ks, 0x2000, 0, "foo_alias", NULL), 0);
+	assert_int_equal(ksyms_add(ks, 0x4000, 0x80, "bar", NULL), 0);
+	assert_int_equal(ksyms_add(ks, 0x5000, 0x10, "foo", "mod"), 0);
+	/* foo and its clone, each up to the next higher address; not foobar,
+	 * not the module's foo */
+	assert_int_equal(ksyms_ranges(ks, "foo", lo, hi, 4), 2);
+	assert_int_equal(lo[0], 0x1000);
+	assert_int_equal(hi[0], 0x2000);
+	assert_int_equal(lo[1], 0x2000);
+	assert_int_equal(hi[1], 0x3000);
+	assert_int_equal(ksyms_ranges(ks, "foo", lo, hi, 1), 1);
+	assert_int_equal(ksyms_ranges(ks, "bar", lo, hi, 4), 1);
+	assert_int_equal(hi[0], 0x4080); /* its size */
+	assert_int_equal(ksyms_ranges(ks, "baz", lo, hi, 4), 0);
+	ksyms_free(ks);
+}
+
 static void test_find_ko(void **state)
 {
 	char dir[] = "/tmp/kmt-mods-XXXXXX", p[512];
@@ -132,6 +159,7 @@ int main(void)
 	    cmocka_unit_test(test_parse),
 	    cmocka_unit_test(test_lookup),
 	    cmocka_unit_test(test_sized_and_remove),
+	    cmocka_unit_test(test_ranges),
 	    cmocka_unit_test(test_find_ko),
 	};
 
