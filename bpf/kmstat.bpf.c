@@ -23,6 +23,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile bool by_size = false;
 /* ptrs has pt_mask + 1 sets (set by user space). */
 const volatile __u32 pt_mask;
+/* -p: only this process (tgid); -c: only tasks with this comm. */
+const volatile __u32 target_tgid;
+const volatile bool filter_comm;
+const volatile char target_comm[16];
 
 /* Rows: site_idx gives a key (call site, or size) its index in the per-CPU
  * sites array, handed out from nsites; a kfree finds its row by the index the
@@ -86,6 +90,30 @@ struct trace_event_raw_kmem_alloc___v61 {
 	size_t bytes_req;
 	size_t bytes_alloc;
 } __attribute__((preserve_access_index));
+
+static __always_inline bool filtering(void)
+{
+	return target_tgid || filter_comm;
+}
+
+/* The current task passes -p / -c (no copies unless -c). */
+static __always_inline bool task_ok(void)
+{
+	if (target_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return false;
+	if (filter_comm) {
+		char c[16];
+
+		bpf_get_current_comm(c, sizeof(c));
+		for (int i = 0; i < 16; i++) {
+			if (c[i] != target_comm[i])
+				return false;
+			if (!c[i])
+				break;
+		}
+	}
+	return true;
+}
 
 static __always_inline struct kmstat_totals *get_totals(void)
 {
@@ -154,11 +182,14 @@ static __always_inline void credit_free(struct kmstat_totals *t, __s64 idx, __u6
 
 static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u64 alloc)
 {
-	struct kmstat_totals *t = get_totals();
+	struct kmstat_totals *t;
 	struct kmstat_site *s;
 	struct pt_ent old;
 	__s64 idx;
 
+	if (filtering() && !task_ok())
+		return;
+	t = get_totals();
 	if (!t)
 		return;
 	if (!ptr) {
@@ -214,14 +245,16 @@ static __always_inline void on_free(__u64 ptr, bool bulk)
 	t = get_totals();
 	if (!t)
 		return;
-	if (!bulk)
-		t->frees++;
-	if (!pt_delete(&ptrs, pt_mask, ptr, &p))
+	/* A kfree of an allocation made while tracing counts whoever frees it;
+	 * one of an earlier allocation only when the task passes -p / -c. */
+	if (!pt_delete(&ptrs, pt_mask, ptr, &p)) {
+		if (!bulk && (!filtering() || task_ok()))
+			t->frees++;
 		return; /* allocated before tracing started (or not tracked) */
-	if (bulk) {
-		t->frees++;
-		t->bulk_frees++;
 	}
+	t->frees++;
+	if (bulk)
+		t->bulk_frees++;
 	idx = (__s64)p.tag;
 	bytes = p.bytes;
 	cpu = p.aux;
@@ -235,10 +268,13 @@ static __always_inline void on_free(__u64 ptr, bool bulk)
 static __always_inline void on_page_alloc(bool ok, __u32 order, __u32 gfp)
 {
 	struct kmstat_page_key k = {.order = order, .gfp = gfp};
-	struct kmstat_totals *t = get_totals();
 	struct kmstat_page zero = {}, *r;
 	__u64 n = 1ULL << (order & 31);
+	struct kmstat_totals *t;
 
+	if (filtering() && !task_ok())
+		return;
+	t = get_totals();
 	if (!t)
 		return;
 	if (ok) {
@@ -266,8 +302,11 @@ static __always_inline void on_page_alloc(bool ok, __u32 order, __u32 gfp)
 
 static __always_inline void on_page_free(__u32 order)
 {
-	struct kmstat_totals *t = get_totals();
+	struct kmstat_totals *t;
 
+	if (filtering() && !task_ok())
+		return;
+	t = get_totals();
 	if (!t)
 		return;
 	t->page_frees++;

@@ -175,3 +175,20 @@ int kmt_fentry_can_attach(const char *func)
 	close(prog);
 	return err;
 }
+
+pid_t kmt_tgid_of(pid_t pid)
+{
+	char p[64], line[256];
+	pid_t tgid = pid;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
+	f = fopen(p, "re");
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid > 0 ? tgid : pid;
+}

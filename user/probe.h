@@ -4,6 +4,7 @@
 #define KMTRACE_PROBE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /*
  * Make sure tracefs is reachable (libbpf needs it to attach classic
@@ -46,5 +47,8 @@ bool kmt_check_btf(const char *what, const char *path);
  * that cannot run be reported before anything is loaded.
  */
 int kmt_can_exec(const char *cmd);
+
+/* Tgid of thread PID (from /proc/PID/status), PID itself if unknown. */
+pid_t kmt_tgid_of(pid_t pid);
 
 #endif

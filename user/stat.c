@@ -34,15 +34,20 @@ struct stat_opts {
 	double duration; /* 0: until SIGINT/SIGTERM */
 	bool json;
 	__u32 max_tracked; /* pointer table size (live allocations matched to frees) */
+	pid_t pid;	   /* -p: that process only (0: all) */
+	char comm[16];	   /* -c: tasks with that command name only ("": all) */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: kmtrace stat [--caller | --alloc | --page] [--sort KEY] [-l N] [-d SECONDS]\n"
-	    "                    [--json]\n"
+	    "usage: kmtrace stat [--caller | --alloc | --page] [-p PID | -c COMM] [--sort KEY]\n"
+	    "                    [-l N] [-d SECONDS] [--json]\n"
 	    "Kernel allocator statistics aggregated in BPF until Ctrl-C or -d, then a table.\n"
+	    "  -p, --pid PID     only that process's allocations (all its threads; frees of\n"
+	    "                    them by anyone are matched)\n"
+	    "  -c, --comm COMM   only tasks with that command name\n"
 	    "  --caller          kmalloc per call site (default)\n"
 	    "  --alloc           kmalloc per allocation size (bytes_alloc)\n"
 	    "  --page            page allocator per order and gfp mask\n"
@@ -81,6 +86,8 @@ static int parse_args(int argc, char **argv, struct stat_opts *o)
 	    {"duration", required_argument, NULL, 'd'},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"comm", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -93,8 +100,23 @@ static int parse_args(int argc, char **argv, struct stat_opts *o)
 				.max_tracked = KMSTAT_MAX_PTRS};
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:l:d:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:l:d:p:c:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'p': {
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || errno || *optarg == '-' || v < 1 || v > 4194304)
+				return bad("invalid pid '%s' (1..4194304)", optarg);
+			o->pid = (pid_t)v;
+			break;
+		}
+		case 'c':
+			if (!*optarg || strlen(optarg) >= sizeof(o->comm))
+				return bad("invalid command name '%s' (1..15 characters)", optarg);
+			snprintf(o->comm, sizeof(o->comm), "%s", optarg);
+			break;
 		case OPT_CALLER:
 		case OPT_ALLOC:
 		case OPT_PAGE: {
@@ -154,6 +176,8 @@ static int parse_args(int argc, char **argv, struct stat_opts *o)
 	}
 	if (optind < argc)
 		return bad("unexpected argument '%s'", argv[optind]);
+	if (o->pid && o->comm[0])
+		return bad("%s", "-p and -c are mutually exclusive");
 	if (stat_sort_valid(o->mode, o->sort))
 		return bad("%s", "--sort frag/outstanding do not apply to --page");
 	return 0;
@@ -177,6 +201,9 @@ static struct kmstat_bpf *open_load_attach(const struct stat_opts *o, bool raw, 
 	if (!obj)
 		return NULL;
 	obj->rodata->by_size = o->mode == STAT_ALLOC;
+	obj->rodata->target_tgid = (__u32)o->pid;
+	obj->rodata->filter_comm = o->comm[0] != '\0';
+	memcpy((char *)obj->rodata->target_comm, o->comm, sizeof(o->comm));
 	bpf_program__set_autoload(obj->progs.raw_kmalloc, raw && km);
 	bpf_program__set_autoload(obj->progs.raw_kfree, raw && km);
 	bpf_program__set_autoload(obj->progs.raw_page_alloc, raw && pg);
@@ -422,6 +449,7 @@ int cmd_stat(int argc, char **argv)
 	struct stat_opts o;
 	struct stat_row *rows;
 	size_t n;
+	char scope[64] = "all";
 	bool raw, bulk;
 	int rc;
 
@@ -431,6 +459,16 @@ int cmd_stat(int argc, char **argv)
 
 	if (!kmt_check_caps("stat") || !kmt_check_btf("stat", KMT_VMLINUX_BTF))
 		return 1;
+	if (o.pid) {
+		if (kill(o.pid, 0) && errno == ESRCH) {
+			fprintf(stderr, "kmtrace: no such process: %d\n", (int)o.pid);
+			return 1;
+		}
+		o.pid = kmt_tgid_of(o.pid); /* a thread id means its process */
+		snprintf(scope, sizeof(scope), "pid %d", (int)o.pid);
+	} else if (o.comm[0]) {
+		snprintf(scope, sizeof(scope), "comm %s", o.comm);
+	}
 	obj = load(&o, &raw, &bulk);
 	if (!obj)
 		return 1;
@@ -453,6 +491,7 @@ int cmd_stat(int argc, char **argv)
 		return 1;
 	}
 	rep.mode = o.mode;
+	rep.scope = scope;
 	rep.sort = o.sort;
 	rep.limit = o.limit;
 	rep.json = o.json;

@@ -43,9 +43,10 @@ struct stat_report {
 	enum stat_sort sort;
 	size_t limit; /* rows to print, 0 = all */
 	bool json;
-	double seconds;	 /* how long it traced */
-	__u64 missed;	 /* events the kernel did not run the programs for */
-	stat_fmt_fn sym; /* NULL: call sites as hex */
+	double seconds;	   /* how long it traced */
+	const char *scope; /* "all", "pid N" or "comm NAME"; NULL: "all" */
+	__u64 missed;	   /* events the kernel did not run the programs for */
+	stat_fmt_fn sym;   /* NULL: call sites as hex */
 	void *sym_arg;
 	stat_fmt_fn gfp; /* NULL: gfp masks as hex only */
 	void *gfp_arg;

@@ -119,6 +119,11 @@ void stat_sum_u64(__u64 *dst, const void *percpu, size_t value_size, int ncpu)
 }
 
 /* JSON string body: escapes quotes, backslashes and control characters. */
+static const char *scope_of(const struct stat_report *r)
+{
+	return r->scope && r->scope[0] ? r->scope : "all";
+}
+
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -276,25 +281,30 @@ static void totals_km_json(FILE *f, const struct stat_report *r, const struct km
 {
 	struct km_sums k = km_sums(r, t);
 
+	fprintf(f, "{\"type\":\"totals\",\"mode\":\"%s\",\"scope\":", mode_name(r->mode));
+	json_str(f, scope_of(r));
 	fprintf(f,
-		"{\"type\":\"totals\",\"mode\":\"%s\",\"seconds\":%.3f,\"allocs\":%llu"
+		",\"seconds\":%.3f,\"allocs\":%llu"
 		",\"alloc_fails\":%llu,\"bytes_req\":%llu,\"bytes_alloc\":%llu"
 		",\"bytes_freed\":%llu,\"outstanding\":%llu,\"wasted\":%llu"
 		",\"frag_pct\":%.2f,\"frees\":%llu,\"frees_matched\":%llu"
 		",\"frees_unmatched\":%llu,\"cross_cpu\":%llu,\"untracked\":%llu"
 		",\"row_overflow\":%llu,\"stale\":%llu,\"bulk_frees\":%llu"
 		",\"missed_events\":%llu,\"exact\":%s}\n",
-		mode_name(r->mode), r->seconds, t->allocs, t->alloc_fails, t->bytes_req,
-		t->bytes_alloc, t->bytes_freed + t->stale_bytes, k.outstanding, k.wasted, k.frag,
-		t->frees, t->frees_matched, k.unmatched, t->cross_cpu, t->track_full, t->site_full,
-		t->stale, t->bulk_frees, r->missed, k.exact ? "true" : "false");
+		r->seconds, t->allocs, t->alloc_fails, t->bytes_req, t->bytes_alloc,
+		t->bytes_freed + t->stale_bytes, k.outstanding, k.wasted, k.frag, t->frees,
+		t->frees_matched, k.unmatched, t->cross_cpu, t->track_full, t->site_full, t->stale,
+		t->bulk_frees, r->missed, k.exact ? "true" : "false");
 }
 
 static void totals_km_text(FILE *f, const struct stat_report *r, const struct kmstat_totals *t)
 {
 	struct km_sums k = km_sums(r, t);
 
-	fprintf(f, "\nSUMMARY (kmalloc/kfree, %.1f s)\n", r->seconds);
+	if (strcmp(scope_of(r), "all"))
+		fprintf(f, "\nSUMMARY (kmalloc/kfree of %s, %.1f s)\n", scope_of(r), r->seconds);
+	else
+		fprintf(f, "\nSUMMARY (kmalloc/kfree, %.1f s)\n", r->seconds);
 	fprintf(f, "==============================\n");
 	fprintf(f, "Total bytes requested:      %llu\n", t->bytes_req);
 	fprintf(f, "Total bytes allocated:      %llu\n", t->bytes_alloc);
@@ -332,8 +342,10 @@ static void totals_km_text(FILE *f, const struct stat_report *r, const struct km
 static void totals_page(FILE *f, const struct stat_report *r, const struct kmstat_totals *t)
 {
 	if (r->json) {
+		fprintf(f, "{\"type\":\"totals\",\"mode\":\"page\",\"scope\":");
+		json_str(f, scope_of(r));
 		fprintf(f,
-			"{\"type\":\"totals\",\"mode\":\"page\",\"seconds\":%.3f,\"allocs\":%llu"
+			",\"seconds\":%.3f,\"allocs\":%llu"
 			",\"alloc_fails\":%llu,\"pages_alloc\":%llu,\"frees\":%llu"
 			",\"pages_freed\":%llu,\"row_overflow\":%llu"
 			",\"missed_events\":%llu,\"exact\":%s}\n",
@@ -342,7 +354,10 @@ static void totals_page(FILE *f, const struct stat_report *r, const struct kmsta
 			t->site_full == 0 && r->missed == 0 ? "true" : "false");
 		return;
 	}
-	fprintf(f, "\nSUMMARY (page allocator, %.1f s)\n", r->seconds);
+	if (strcmp(scope_of(r), "all"))
+		fprintf(f, "\nSUMMARY (page allocator of %s, %.1f s)\n", scope_of(r), r->seconds);
+	else
+		fprintf(f, "\nSUMMARY (page allocator, %.1f s)\n", r->seconds);
 	fprintf(f, "================================\n");
 	fprintf(f, "Total allocation requests:  %llu (%llu failed)\n", t->page_allocs,
 		t->page_alloc_fails);

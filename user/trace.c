@@ -640,24 +640,6 @@ static void summary(struct run *r, int cmd_status)
 		printf("command exit status: %d\n", cmd_status);
 }
 
-/* Tgid of thread PID (from /proc/PID/status), PID itself if unknown. */
-static pid_t tgid_of(pid_t pid)
-{
-	char p[64], line[256];
-	pid_t tgid = pid;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
-	f = fopen(p, "re");
-	if (!f)
-		return pid;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	fclose(f);
-	return tgid > 0 ? tgid : pid;
-}
-
 /* ---- setup shared with `kmtrace hist` (see trace.h) ------------------------------ */
 
 static int spawn_blocked(char **cmd, struct kmt_child *c)
@@ -738,7 +720,7 @@ int kmt_setup_open(struct kmt_setup *su, struct kmt_opts *o)
 		return 1;
 	}
 	if (o->pid)
-		o->pid = tgid_of(o->pid); /* a thread id means its process */
+		o->pid = kmt_tgid_of(o->pid); /* a thread id means its process */
 	if (o->ko && access(o->ko, R_OK)) {
 		fprintf(stderr, "kmtrace: cannot read --ko %s: %s\n", o->ko, strerror(errno));
 		return 1;

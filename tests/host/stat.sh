@@ -148,7 +148,7 @@ has "stat --page: totals line" "$tmp/page" '^\{"type":"totals","mode":"page",'
 has "stat --page text: header" "$tmp/page" '^ORDER +GFP +HITS +PAGES +FAILS +GFP_FLAGS$'
 
 for bad in "--bogus" "--sort size" "-l x" "-d 0" "-d" "--alloc --page" "--page --sort frag" \
-	"--max-tracked 0" "extra"; do
+	"--max-tracked 0" "extra" "-p 0" "-p x" "-p -3" "-p 1 -c bash" "-c" "-c 0123456789abcdef"; do
 	# shellcheck disable=SC2086
 	"$K" stat $bad >"$tmp/out" 2>"$tmp/err"
 	rc=$?
@@ -184,3 +184,46 @@ ok = len(ipc) == 1 and ipc[0]["untracked"] > 0 and ipc[0]["outstanding"] <= ipc[
 print(("ok - " if ok else "not ok - ") + "overflow: the msgsnd row counts its untracked allocations" + ("" if ok else " # " + str(ipc)))
 PY
 wait
+
+# --- -c / -p: only those tasks' allocations -----------------------------------------
+if [ -x build/kstorm ]; then
+	# -c kstorm: exactly kstorm's 1000 msgsnd kmallocs (1234 + 48 bytes, kmalloc-2k) at
+	# one call site, all freed by its msgrcv
+	"$K" stat -c kstorm --caller --json -l 0 >"$tmp/cf.json" 2>"$tmp/cf.err" &
+	pf=$!
+	attached $pf
+	build/kstorm -m msg -s 1234 -n 1000 >/dev/null
+	kill -INT $pf
+	wait $pf
+	eq "stat -c kstorm: exit 0" "$?" 0
+	has "stat -c kstorm: one row of exactly 1000 kmallocs of 1282 bytes, all freed" "$tmp/cf.json" \
+		'^\{"type":"caller",.*"hits":1000,"bytes_req":1282000,"bytes_alloc":2048000,.*"outstanding":0,"frees":1000,'
+	has "stat -c kstorm: totals name the scope" "$tmp/cf.json" \
+		'^\{"type":"totals","mode":"caller","scope":"comm kstorm",'
+	# -p: one of two kstorms (1282- and 148-byte kmallocs): the other's size class
+	# (kmalloc-192) stays nearly empty
+	build/kstorm -m msg -s 1234 -d 3 >/dev/null &
+	k1=$!
+	build/kstorm -m msg -s 100 -d 3 >/dev/null &
+	k2=$!
+	sleep 0.3
+	"$K" stat -p $k1 --alloc --json -l 0 -d 1 >"$tmp/pf.json" 2>"$tmp/pf.err"
+	eq "stat -p PID -d 1: exit 0" "$?" 0
+	wait $k1 $k2
+	python3 - "$tmp/pf.json" "$k1" <<'PY'
+import json, sys
+L = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = {r["size"]: r for r in L if r.get("type") == "alloc"}
+t = L[-1]
+mine = rows.get(2048, {}).get("hits", 0)
+other = rows.get(192, {}).get("hits", 0)
+ok = mine > 1000 and other < 100 and t.get("scope") == "pid " + sys.argv[2]
+print(("ok - " if ok else "not ok - ") + "stat -p: the process's 2048-byte kmallocs counted, the other kstorm's 192-byte ones not"
+      + ("" if ok else " # 2048: %d, 192: %d, scope %s" % (mine, other, t.get("scope"))))
+PY
+	"$K" stat -p 4194303 -d 1 >/dev/null 2>"$tmp/np.err"
+	eq "stat -p <no such pid>: exit 1" "$?" 1
+	has "stat -p <no such pid>: says so" "$tmp/np.err" '^kmtrace: no such process: 4194303$'
+else
+	not_ok "stat -c / -p" "no build/kstorm (make all)"
+fi

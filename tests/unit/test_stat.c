@@ -216,7 +216,8 @@ static void test_totals(void **state)
 	(void)state;
 	CAPTURE(out, stat_print_totals(f, &rep, &t));
 	assert_string_equal(
-	    out, "{\"type\":\"totals\",\"mode\":\"alloc\",\"seconds\":2.000,\"allocs\":4,"
+	    out, "{\"type\":\"totals\",\"mode\":\"alloc\",\"scope\":\"all\",\"seconds\":2.000,"
+		 "\"allocs\":4,"
 		 "\"alloc_fails\":0,\"bytes_req\":300,\"bytes_alloc\":400,\"bytes_freed\":200,"
 		 "\"outstanding\":200,\"wasted\":100,\"frag_pct\":25.00,\"frees\":5,"
 		 "\"frees_matched\":2,\"frees_unmatched\":3,\"cross_cpu\":1,\"untracked\":0,"
@@ -238,6 +239,18 @@ static void test_totals(void **state)
 	assert_non_null(strstr(out, "\"stale\":0,\"bulk_frees\":2,"));
 	free(out);
 	t.bulk_frees = 0;
+
+	/* -p / -c: the scope in the title and in JSON */
+	rep.scope = "pid 42";
+	CAPTURE(out, stat_print_totals(f, &rep, &t));
+	assert_non_null(strstr(out, "\"mode\":\"alloc\",\"scope\":\"pid 42\",\"seconds\""));
+	free(out);
+	rep.json = false;
+	CAPTURE(out, stat_print_totals(f, &rep, &t));
+	assert_non_null(strstr(out, "\nSUMMARY (kmalloc/kfree of pid 42, 2.0 s)\n"));
+	free(out);
+	rep.json = true;
+	rep.scope = NULL;
 
 	/* Overflow: outstanding becomes a lower bound and the text says so. */
 	t.track_full = 1;
