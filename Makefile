@@ -162,7 +162,7 @@ $(BUILD)/fuzz:
 	@mkdir -p $@
 
 .SECONDEXPANSION:
-$(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $$(%_SRCS) $(wildcard user/*.h bpf/*.h) | $(BUILD)/fuzz
+$(FUZZ_BINS): $(BUILD)/fuzz/%: tests/fuzz/%.c $$(%_SRCS) $(wildcard user/*.h bpf/*.h tests/fuzz/*.h) | $(BUILD)/fuzz
 	$(CLANG) $(FUZZ_CFLAGS) -Iuser -Ibpf $< $($*_SRCS) -lelf -lz -o $@
 
 fuzz-build: $(FUZZ_BINS)

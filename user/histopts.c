@@ -74,10 +74,7 @@ enum { OPT_FIELD = KMT_OPT_EXT, OPT_BY, OPT_LINEAR };
 
 static int hfail(char *err, size_t len, const char *what, const char *arg)
 {
-	snprintf(err, len, "%s '%s'", what, arg);
-	if (len)
-		kmt_one_line(err);
-	return -1;
+	return kmt_fail(err, len, "%s '%s'", what, arg);
 }
 
 static int on_opt(void *ctx, int val, const char *arg, char *err, size_t errlen)

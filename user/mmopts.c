@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,20 +54,6 @@ bool kmt_mm_has_target(int argc, char **argv)
 	return false;
 }
 
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	if (len)
-		kmt_one_line(err);
-	return -1;
-}
-
 /* INTERVAL [COUNT]: the positional arguments before "--" (kmt_opts_ext.arg). */
 struct mm_pos {
 	double interval;
@@ -86,13 +71,13 @@ static int on_arg(void *ctx, const char *a, char *err, size_t errlen)
 		p->interval = strtod(a, &end);
 		if (errno || *end || end == a || !isfinite(p->interval) || p->interval < 0.001 ||
 		    p->interval > 86400)
-			return fail(err, errlen, "invalid INTERVAL '%s' (seconds, 0.001..86400)",
-				    a);
+			return kmt_fail(err, errlen,
+					"invalid INTERVAL '%s' (seconds, 0.001..86400)", a);
 	} else if (p->npos == 1) {
 		if (kmt_parse_u64(a, &p->count) || p->count == 0)
-			return fail(err, errlen, "invalid COUNT '%s'", a);
+			return kmt_fail(err, errlen, "invalid COUNT '%s'", a);
 	} else {
-		return fail(err, errlen, "unexpected argument '%s'", a);
+		return kmt_fail(err, errlen, "unexpected argument '%s'", a);
 	}
 	p->npos++;
 	return 0;
@@ -115,7 +100,7 @@ static const struct {
 
 static int unsupported(char *err, size_t errlen, const char *opt)
 {
-	fail(err, errlen, "%s is not supported (it applies to trace and hist)", opt);
+	kmt_fail(err, errlen, "%s is not supported (it applies to trace and hist)", opt);
 	return KMT_MM_UNSUPPORTED;
 }
 
@@ -224,7 +209,7 @@ int kmt_parse_mm(int argc, char **argv, struct kmt_mm_opts *mo, char *err, size_
 	 * mutually exclusive" of user/opts.c: it names -c, which mm has not */
 	if (r && !strcmp(err, "-p, -c and -- CMD are mutually exclusive")) {
 		if (o.cmd)
-			return fail(err, errlen, "-p and -- CMD are mutually exclusive");
+			return kmt_fail(err, errlen, "-p and -- CMD are mutually exclusive");
 		/* -p twice: mm has always taken the last one (and the parser
 		 * checks this after the last argument: O is complete) */
 		r = 0;
@@ -239,6 +224,7 @@ int kmt_parse_mm(int argc, char **argv, struct kmt_mm_opts *mo, char *err, size_
 	mo->interval = pos.interval;
 	mo->count = pos.count;
 	if (!mo->pid && !mo->cmd)
-		return fail(err, errlen, "INTERVAL, COUNT and --perfetto need -p PID or -- CMD");
+		return kmt_fail(err, errlen,
+				"INTERVAL, COUNT and --perfetto need -p PID or -- CMD");
 	return 0;
 }

@@ -35,9 +35,7 @@ const char *kmt_trace_usage(void)
 	       "  -h, --help          this text\n";
 }
 
-static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t len, const char *fmt, ...)
+int kmt_fail(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -153,13 +151,13 @@ int kmt_parse_opts(int argc, char **argv, const struct kmt_opts_ext *x, struct k
 			return -1;
 		case 'p':
 			if (kmt_parse_u64(optarg, &v) || v == 0 || v > 0x3fffffff)
-				return fail(err, errlen, "invalid pid '%s'", optarg);
+				return kmt_fail(err, errlen, "invalid pid '%s'", optarg);
 			o->pid = (pid_t)v;
 			ntask++;
 			break;
 		case 'c':
 			if (!*optarg)
-				return fail(err, errlen, "empty command name");
+				return kmt_fail(err, errlen, "empty command name");
 			/* the kernel keeps 15 bytes of comm */
 			snprintf(o->comm, sizeof(o->comm), "%s", optarg);
 			ntask++;
@@ -168,35 +166,35 @@ int kmt_parse_opts(int argc, char **argv, const struct kmt_opts_ext *x, struct k
 			if (!*optarg || strlen(optarg) >= sizeof(o->module) ||
 			    strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 					   "0123456789_-") != strlen(optarg))
-				return fail(err, errlen, "invalid module name '%s'", optarg);
+				return kmt_fail(err, errlen, "invalid module name '%s'", optarg);
 			for (size_t i = 0; optarg[i]; i++)
 				o->module[i] = optarg[i] == '-' ? '_' : optarg[i];
 			break;
 		case OPT_MIN:
 			if (kmt_parse_u64(optarg, &o->min_size))
-				return fail(err, errlen, "invalid --min-size '%s'", optarg);
+				return kmt_fail(err, errlen, "invalid --min-size '%s'", optarg);
 			o->size_filter = true;
 			break;
 		case OPT_MAX:
 			if (kmt_parse_u64(optarg, &o->max_size))
-				return fail(err, errlen, "invalid --max-size '%s'", optarg);
+				return kmt_fail(err, errlen, "invalid --max-size '%s'", optarg);
 			o->size_filter = true;
 			break;
 		case 'd':
 			if (parse_seconds(optarg, &o->duration))
-				return fail(err, errlen, "invalid duration '%s'", optarg);
+				return kmt_fail(err, errlen, "invalid duration '%s'", optarg);
 			break;
 		case 'j':
 			o->json = true;
 			break;
 		case OPT_KO:
 			if (!*optarg)
-				return fail(err, errlen, "empty --ko path");
+				return kmt_fail(err, errlen, "empty --ko path");
 			o->ko = optarg;
 			break;
 		case OPT_PERFETTO:
 			if (!*optarg)
-				return fail(err, errlen, "empty --perfetto path");
+				return kmt_fail(err, errlen, "empty --perfetto path");
 			o->perfetto = optarg;
 			break;
 		case 'v':
@@ -206,7 +204,7 @@ int kmt_parse_opts(int argc, char **argv, const struct kmt_opts_ext *x, struct k
 			o->help = true;
 			return 0;
 		case ':':
-			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return kmt_fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 		default:
 			if (x && x->opt && c >= KMT_OPT_EXT) {
 				if (x->opt(x->ctx, c, optarg, err, errlen))
@@ -221,32 +219,32 @@ int kmt_parse_opts(int argc, char **argv, const struct kmt_opts_ext *x, struct k
 				int n = (int)(strchr(a, '=') - a);
 
 				if (optopt)
-					return fail(err, errlen, "option '%.*s' takes no value", n,
-						    a);
-				return fail(err, errlen, "unknown option '%.*s'", n, a);
+					return kmt_fail(err, errlen, "option '%.*s' takes no value",
+							n, a);
+				return kmt_fail(err, errlen, "unknown option '%.*s'", n, a);
 			}
 			if (optopt)
-				return fail(err, errlen, "unknown option '-%c'", optopt);
-			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+				return kmt_fail(err, errlen, "unknown option '-%c'", optopt);
+			return kmt_fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--") != 0)
-			return fail(err, errlen,
-				    "unexpected argument '%s' (use -- CMD to run a command)",
-				    argv[optind]);
+			return kmt_fail(err, errlen,
+					"unexpected argument '%s' (use -- CMD to run a command)",
+					argv[optind]);
 		if (!argv[optind][0])
-			return fail(err, errlen, "empty command name after --");
+			return kmt_fail(err, errlen, "empty command name after --");
 		o->cmd = &argv[optind];
 		o->cmd_argc = argc - optind;
 		ntask++;
 	} else if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
-		return fail(err, errlen, "no command after --");
+		return kmt_fail(err, errlen, "no command after --");
 	}
 	if (ntask > 1)
-		return fail(err, errlen, "-p, -c and -- CMD are mutually exclusive");
+		return kmt_fail(err, errlen, "-p, -c and -- CMD are mutually exclusive");
 	if (o->min_size > o->max_size)
-		return fail(err, errlen, "--min-size %llu is larger than --max-size %llu",
-			    (unsigned long long)o->min_size, (unsigned long long)o->max_size);
+		return kmt_fail(err, errlen, "--min-size %llu is larger than --max-size %llu",
+				(unsigned long long)o->min_size, (unsigned long long)o->max_size);
 	return 0;
 }

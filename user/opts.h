@@ -55,6 +55,8 @@ int kmt_parse_opts(int argc, char **argv, const struct kmt_opts_ext *x, struct k
 /* Replace control characters of S (newlines…) by '?', so that a message
  * quoting an argument stays one line.  Returns S. */
 char *kmt_one_line(char *s);
+/* printf FMT into ERR (LEN bytes) as one line (kmt_one_line); returns -1. */
+int kmt_fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Strict unsigned decimal: no sign, no trailing garbage, no overflow. */
 int kmt_parse_u64(const char *s, uint64_t *out);

@@ -14,39 +14,25 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz_argv.h"
 #include "hist.h"
 #include "opts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *buf, *argv[66];
+	char *buf, *argv[FUZZ_MAX_ARGS + 2];
 	char err[256];
 	struct kmt_opts o;
 	struct hist_args h;
-	int argc = 1, r;
+	int argc, r;
 
-	if (size > 4096)
-		return 0;
-	buf = malloc(size + 1);
+	buf = fuzz_argv(data, size, "hist", argv, &argc);
 	if (!buf)
 		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
-	argv[0] = "hist";
-	for (size_t i = 0; i <= size && argc < 65;) {
-		argv[argc++] = buf + i;
-		i += strlen(buf + i) + 1;
-	}
-	if (size == 0)
-		argc = 1;
-	argv[argc] = NULL;
 	r = hist_parse(argc, argv, &o, &h, err, sizeof(err));
 	if (r) {
-		if (r != -1 || !err[0])
+		if (r != -1 || !fuzz_one_line(err))
 			abort();
-		for (const char *p = err; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				abort();
 	} else if (!o.help) {
 		int nargs = o.cmd ? argc - o.cmd_argc : argc, linear = 0;
 
@@ -74,14 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if ((o.pid != 0) + (o.comm[0] != '\0') + (o.cmd != NULL) > 1)
 			abort();
-		if (o.cmd) {
-			int i = 0;
-
-			while (o.cmd[i])
-				i++;
-			if (o.cmd + i != argv + argc || i != o.cmd_argc || !o.cmd[0][0])
-				abort();
-		}
+		if (o.cmd && fuzz_cmd_tail(o.cmd, argv, argc) != o.cmd_argc)
+			abort();
 	}
 	free(buf);
 	return 0;

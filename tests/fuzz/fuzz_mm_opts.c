@@ -11,47 +11,30 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz_argv.h"
 #include "mmtimeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *buf, *argv[66];
+	char *buf, *argv[FUZZ_MAX_ARGS + 2];
 	char err[256];
 	struct kmt_mm_opts o;
-	int argc = 1, r;
+	int argc, r;
 
-	if (size > 4096)
-		return 0;
-	buf = malloc(size + 1);
+	buf = fuzz_argv(data, size, "mm", argv, &argc);
 	if (!buf)
 		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
-	argv[0] = "mm";
-	for (size_t i = 0; i <= size && argc < 65;) {
-		argv[argc++] = buf + i;
-		i += strlen(buf + i) + 1;
-	}
-	if (size == 0)
-		argc = 1;
-	argv[argc] = NULL;
 	r = kmt_parse_mm(argc, argv, &o, err, sizeof(err));
 	if (r) {
-		if ((r != -1 && r != KMT_MM_UNSUPPORTED) || !err[0] || strchr(err, '\n'))
+		if ((r != -1 && r != KMT_MM_UNSUPPORTED) || !fuzz_one_line(err))
 			abort();
 	} else if (!o.help) {
 		if ((o.pid != 0) == (o.cmd != NULL) || o.pid < 0 || o.pid > 0x3fffffff)
 			abort();
 		if (!(o.interval >= 0.001 && o.interval <= 86400))
 			abort();
-		if (o.cmd) {
-			int i = 0;
-
-			while (o.cmd[i])
-				i++;
-			if (o.cmd + i != argv + argc || !o.cmd[0][0])
-				abort();
-		}
+		if (o.cmd && fuzz_cmd_tail(o.cmd, argv, argc) < 0)
+			abort();
 	}
 	free(buf);
 	return 0;

@@ -10,33 +10,22 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz_argv.h"
 #include "opts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *buf, *argv[66];
+	char *buf, *argv[FUZZ_MAX_ARGS + 2];
 	char err[256];
 	struct kmt_opts o;
-	int argc = 1, r;
+	int argc, r;
 
-	if (size > 4096)
-		return 0;
-	buf = malloc(size + 1);
+	buf = fuzz_argv(data, size, "trace", argv, &argc);
 	if (!buf)
 		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
-	argv[0] = "trace";
-	for (size_t i = 0; i <= size && argc < 65;) {
-		argv[argc++] = buf + i;
-		i += strlen(buf + i) + 1;
-	}
-	if (size == 0)
-		argc = 1;
-	argv[argc] = NULL;
 	r = kmt_parse_trace(argc, argv, &o, err, sizeof(err));
 	if (r) {
-		if (r != -1 || !err[0] || strchr(err, '\n'))
+		if (r != -1 || !fuzz_one_line(err))
 			abort();
 	} else if (!o.help) {
 		int ntask = (o.pid != 0) + (o.comm[0] != 0) + (o.cmd != NULL);
@@ -48,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (o.duration < 0 || o.duration != o.duration)
 			abort();
-		if (o.cmd && (o.cmd + o.cmd_argc != argv + argc || !o.cmd[0][0]))
+		if (o.cmd && fuzz_cmd_tail(o.cmd, argv, argc) != o.cmd_argc)
 			abort();
 	}
 	free(buf);
