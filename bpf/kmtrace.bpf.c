@@ -341,9 +341,24 @@ static __always_inline int on_kmalloc(__u64 call_site, __u64 ptr, __u64 req, __u
 	return 0;
 }
 
+/* A kfree record (both kinds of free: kmem:kfree and kfree_bulk). */
+static __always_inline void emit_kfree(__u64 id, __u64 call_site, __u64 ptr, __u64 bytes,
+				       __u32 flags)
+{
+	struct kmt_event *e = ev_reserve_kmem(KMT_EV_KFREE);
+
+	if (!e)
+		return;
+	ev_current(e, id);
+	e->call_site = call_site;
+	e->ptr = ptr;
+	e->bytes_alloc = bytes;
+	e->flags = flags;
+	ev_submit_batched(e);
+}
+
 static __always_inline int on_kfree(__u64 call_site, __u64 ptr)
 {
-	struct kmt_event *e;
 	__u64 bytes = 0, id;
 	struct pt_ent a;
 	__u32 flags = 0;
@@ -362,15 +377,7 @@ static __always_inline int on_kfree(__u64 call_site, __u64 ptr)
 		if (filter_mod && !in_module(call_site))
 			return 0;
 	}
-	e = ev_reserve_kmem(KMT_EV_KFREE);
-	if (!e)
-		return 0;
-	ev_current(e, id);
-	e->call_site = call_site;
-	e->ptr = ptr;
-	e->bytes_alloc = bytes;
-	e->flags = flags;
-	ev_submit_batched(e);
+	emit_kfree(id, call_site, ptr, bytes, flags);
 	return 0;
 }
 
@@ -413,23 +420,13 @@ struct bulk_ctx {
 static long bulk_one(__u64 i, void *arg)
 {
 	struct bulk_ctx *c = arg;
-	struct kmt_event *e;
 	struct pt_ent a;
 	__u64 ptr = 0;
 
 	if (bpf_probe_read_kernel(&ptr, sizeof(ptr), &c->p[i & (KMT_BULK_MAX - 1)]))
 		return 1;
-	if (ptr <= 16 || !pt_delete(&allocs, pt_mask, ptr, &a))
-		return 0;
-	e = ev_reserve_kmem(KMT_EV_KFREE);
-	if (!e)
-		return 0;
-	ev_current(e, c->id);
-	e->call_site = c->func;
-	e->ptr = ptr;
-	e->bytes_alloc = a.bytes;
-	e->flags = KMT_F_TRACKED | KMT_F_BULK;
-	ev_submit_batched(e);
+	if (ptr > 16 && pt_delete(&allocs, pt_mask, ptr, &a))
+		emit_kfree(c->id, c->func, ptr, a.bytes, KMT_F_TRACKED | KMT_F_BULK);
 	return 0;
 }
 

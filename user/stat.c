@@ -103,11 +103,9 @@ static int parse_args(int argc, char **argv, struct stat_opts *o)
 	while ((c = getopt_long(argc, argv, ":s:l:d:p:c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': {
-			unsigned long long v;
+			uint64_t v;
 
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (!*optarg || *end || errno || *optarg == '-' || v < 1 || v > 4194304)
+			if (kmt_parse_u64(optarg, &v) || v < 1 || v > 4194304)
 				return bad("invalid pid '%s' (1..4194304)", optarg);
 			o->pid = (pid_t)v;
 			break;

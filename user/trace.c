@@ -157,9 +157,9 @@ static void set_progs(struct kmtrace_bpf *s, const struct features *f)
  * the slab allocator takes to refill a cache during the module's kmalloc is
  * the cache's (it outlives the objects), and a kmalloc over 8 KiB takes pages
  * that its kmalloc event already reports: those frames stop the walk.  Names
- * across 6.1 .. 6.18; a missing or inlined one is just skipped.
+ * across 6.1 .. 6.18 (KS: kallsyms); a missing or inlined one is skipped.
  */
-static void set_slab_ranges(struct kmtrace_bpf__rodata *r)
+static void set_slab_ranges(struct kmtrace_bpf__rodata *r, struct ksyms *ks)
 {
 	static const char *const fns[] = {
 	    "___slab_alloc",
@@ -175,20 +175,13 @@ static void set_slab_ranges(struct kmtrace_bpf__rodata *r)
 	    "__kmalloc_large_noprof",
 	    "__kmalloc_large_node_noprof",
 	};
-	static uint64_t lo[KMT_SLAB_RANGES], hi[KMT_SLAB_RANGES];
-	static int n = -1; /* computed once, reused by a retried load */
+	uint64_t lo[KMT_SLAB_RANGES], hi[KMT_SLAB_RANGES];
+	int n = 0;
 
-	if (n < 0) {
-		struct ksyms *ks = ksyms_load_kallsyms("/proc/kallsyms");
-
-		n = 0;
-		for (size_t i = 0; ks && i < sizeof(fns) / sizeof(fns[0]); i++)
-			n += ksyms_ranges(ks, fns[i], lo + n, hi + n, KMT_SLAB_RANGES - n);
-		ksyms_free(ks);
-		if (verbose)
-			fprintf(stderr, "kmtrace: -m: %d slab refill text ranges from kallsyms\n",
-				n);
-	}
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
+		n += ksyms_ranges(ks, fns[i], lo + n, hi + n, KMT_SLAB_RANGES - n);
+	if (verbose)
+		fprintf(stderr, "kmtrace: -m: %d slab refill text ranges from kallsyms\n", n);
 	for (int i = 0; i < n; i++) {
 		r->slab_lo[i] = lo[i];
 		r->slab_hi[i] = hi[i];
@@ -209,8 +202,6 @@ static void set_rodata(struct kmtrace_bpf *s, const struct kmt_opts *o)
 	r->size_filter = o->size_filter;
 	r->min_size = o->min_size;
 	r->max_size = o->max_size;
-	if (o->module[0])
-		set_slab_ranges(r);
 }
 
 static struct kmtrace_bpf *open_and_load(const struct kmt_opts *o, struct features *f,
@@ -819,12 +810,21 @@ int kmt_setup_reap(struct kmt_setup *su)
 
 /* ---- the command ---------------------------------------------------------------- */
 
+/* kmt_setup.tweak, before each load attempt: -m's slab ranges. */
+static void trace_tweak(struct kmtrace_bpf *s, void *arg)
+{
+	const struct run *r = arg;
+
+	if (r->o->module[0])
+		set_slab_ranges(s->rodata, r->kallsyms);
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct kmt_opts o;
 	char err[256];
-	struct kmt_setup su = {0};
 	struct run r = {0};
+	struct kmt_setup su = {.tweak = trace_tweak, .arg = &r};
 	struct ring_buffer *rb = NULL;
 	struct utsname u;
 	struct sigaction sa = {0};
@@ -854,13 +854,15 @@ int cmd_trace(int argc, char **argv)
 		return 1;
 	}
 
+	/* before the load: trace_tweak needs it for -m */
+	r.kallsyms = ksyms_load_kallsyms("/proc/kallsyms");
 	if (kmt_setup_open(&su, &o)) {
 		kmt_pf_close(r.pf);
 		kmt_live_free(r.live);
+		ksyms_free(r.kallsyms);
 		return 1;
 	}
 	r.skel = su.skel;
-	r.kallsyms = ksyms_load_kallsyms("/proc/kallsyms");
 	r.kosyms = ksyms_new();
 	r.syms = calloc(SYM_CACHE_SLOTS, sizeof(*r.syms)); /* optional */
 	if (!r.kallsyms || !r.kosyms) {

@@ -3,16 +3,18 @@
 # `kmtrace trace -m kmdemo` while kmdemo is loaded with leak=1 and unloaded
 # reports exactly one leak, at the pointer kmdemo printed with %px, named at
 # its call site in kmdemo_init, counted as outstanding; a normal load/unload
-# reports none, nor does bulk=8 (objects freed by kfree_bulk(), seen by fentry).  Also the text table and a --perfetto file with the leak.
+# reports none, nor does bulk=8 (objects freed by kfree_bulk(), seen by
+# fentry; `kmtrace stat` matches them too) or size=16384 (the kmalloc's own
+# pages are not the module's).  Also the text table and a --perfetto file.
 # Run by tests/vm/leak.sh; the last line is the marker "# leak guest: done".
 . /kmtrace/tests/lib.sh
 
-# start_trace OUT ERR ARGS...: kmtrace trace ARGS in the background, until ready.
-start_trace() {
+# start_kmtrace OUT ERR SUB ARGS...: kmtrace SUB ARGS in the background, until ready.
+start_kmtrace() {
 	_o=$1
 	_e=$2
 	shift 2
-	kmtrace trace "$@" >"$_o" 2>"$_e" &
+	kmtrace "$@" >"$_o" 2>"$_e" &
 	kt=$!
 	_i=0
 	while [ $_i -lt 300 ] && ! grep -q '^kmtrace: ready' "$_e"; do
@@ -22,8 +24,8 @@ start_trace() {
 	done
 }
 
-# stop_trace NAME: SIGINT kmtrace, expect exit 0.
-stop_trace() {
+# stop_kmtrace NAME: SIGINT the kmtrace start_kmtrace started, expect exit 0.
+stop_kmtrace() {
 	sleep 1
 	kill -INT $kt
 	wait $kt
@@ -31,7 +33,7 @@ stop_trace() {
 }
 
 # --- leak=1: one leak, the %px pointer, named in kmdemo_init --------------------
-start_trace /tmp/leak.out /tmp/leak.err --json -m kmdemo --perfetto /tmp/leak.pf.json
+start_kmtrace /tmp/leak.out /tmp/leak.err trace --json -m kmdemo --perfetto /tmp/leak.pf.json
 has "leak=1: ready line on stderr" /tmp/leak.err '^kmtrace: ready'
 dmesg -c >/dev/null
 modprobe kmdemo size=4096 order=1 leak=1
@@ -39,7 +41,7 @@ eq "modprobe kmdemo size=4096 order=1 leak=1" "$?" 0
 rmmod kmdemo
 eq "rmmod kmdemo (leak=1)" "$?" 0
 dmesg >/tmp/leak.dmesg
-stop_trace "leak=1"
+stop_kmtrace "leak=1"
 grep '^{' /tmp/leak.out >/tmp/leak.json
 echo "# leak=1 stderr: $(tr '\n' '|' </tmp/leak.err)"
 grep -E '"event":"(leak|module_free|summary)"' /tmp/leak.json | sed 's/^/#   /'
@@ -78,12 +80,12 @@ else
 fi
 
 # --- plain load/unload: no leak --------------------------------------------------
-start_trace /tmp/ok.out /tmp/ok.err --json -m kmdemo
+start_kmtrace /tmp/ok.out /tmp/ok.err trace --json -m kmdemo
 modprobe kmdemo size=4096 order=1
 eq "modprobe kmdemo size=4096 order=1" "$?" 0
 rmmod kmdemo
 eq "rmmod kmdemo" "$?" 0
-stop_trace "no leak"
+stop_kmtrace "no leak"
 grep '^{' /tmp/ok.out >/tmp/ok.json
 count_is "no leak: zero leak lines" /tmp/ok.json '"event":"leak"' 0
 has "no leak: summary outstanding 0, leaks 0" /tmp/ok.json \
@@ -93,14 +95,14 @@ has "no leak: the 4096-byte kmalloc was seen" /tmp/ok.json '"event":"kmalloc".*"
 # --- bulk=8: objects freed by one kfree_bulk() (no kmem:kfree event each) -----------
 # Needs a kernel that lets fentry attach (Debian's 6.1 and 6.12 do; this
 # project's 6.18 host does not, and runs no module tests).
-start_trace /tmp/bulk.out /tmp/bulk.err --json -m kmdemo
+start_kmtrace /tmp/bulk.out /tmp/bulk.err trace --json -m kmdemo
 has "bulk=8: the ready line says bulk frees on (fentry kmem_cache_free_bulk)" /tmp/bulk.err \
 	'^kmtrace: ready: .*, bulk frees on$'
 modprobe kmdemo size=4096 bulk=8
 eq "modprobe kmdemo size=4096 bulk=8" "$?" 0
 rmmod kmdemo
 eq "rmmod kmdemo (bulk=8)" "$?" 0
-stop_trace "bulk=8"
+stop_kmtrace "bulk=8"
 grep '^{' /tmp/bulk.out >/tmp/bulk.json
 grep -E '"event":"kfree"' /tmp/bulk.json | head -n 2 | sed 's/^/#   /'
 grep -E '"event":"(leak|summary)"' /tmp/bulk.json | sed 's/^/#   /'
@@ -124,12 +126,12 @@ has "bulk=8: summary outstanding 0, leaks 0" /tmp/bulk.json \
 # --- size=16384: a kmalloc over 8 KiB takes pages itself ----------------------------
 # Those pages are the kmalloc's (its event reports them); like a slab refill's, they
 # are not attributed to the module: one page_alloc (order=0's), no leak.
-start_trace /tmp/big.out /tmp/big.err --json -m kmdemo
+start_kmtrace /tmp/big.out /tmp/big.err trace --json -m kmdemo
 modprobe kmdemo size=16384 order=0
 eq "modprobe kmdemo size=16384 order=0" "$?" 0
 rmmod kmdemo
 eq "rmmod kmdemo (size=16384)" "$?" 0
-stop_trace "size=16384"
+stop_kmtrace "size=16384"
 grep '^{' /tmp/big.out >/tmp/big.json
 grep -E '"event":"(page_alloc|page_free|leak|summary)"' /tmp/big.json | sed 's/^/#   /'
 has "size=16384: the kmalloc is seen" /tmp/big.json '"event":"kmalloc",.*"module":"kmdemo","bytes_req":16384,'
@@ -140,21 +142,11 @@ has "size=16384: summary outstanding 0, leaks 0" /tmp/big.json \
 	'^\{"event":"summary".*"outstanding":0,.*"leaks":0'
 
 # --- kmtrace stat sees the same kfree_bulk() frees ---------------------------------
-kmtrace stat --json -l 0 >/tmp/st.json 2>/tmp/st.err &
-sp=$!
-_i=0
-while [ $_i -lt 300 ] && ! grep -q '^kmtrace: ready' /tmp/st.err; do
-	kill -0 $sp 2>/dev/null || break
-	sleep 0.2
-	_i=$((_i + 1))
-done
+start_kmtrace /tmp/st.json /tmp/st.err stat --json -l 0
 has "stat: the ready line says bulk frees on" /tmp/st.err '^kmtrace: ready: kmalloc/kfree via .*, bulk frees on'
 modprobe kmdemo size=4096 bulk=8 && rmmod kmdemo
 eq "stat: modprobe/rmmod kmdemo bulk=8" "$?" 0
-sleep 1
-kill -INT $sp
-wait $sp
-eq "stat: exits 0 on SIGINT" "$?" 0
+stop_kmtrace "stat"
 grep -E '"hits":8,"bytes_req":512,|"type":"totals"' /tmp/st.json | sed 's/^/#   /'
 has "stat: kmdemo's 8 bulk objects: 8 frees, 0 outstanding" /tmp/st.json \
 	'^\{"type":"caller",.*"hits":8,"bytes_req":512,"bytes_alloc":512,.*"outstanding":0,"frees":8,'
@@ -162,10 +154,10 @@ has "stat: totals count bulk frees (8 or more: kfree_rcu batches count too)" /tm
 	'"type":"totals",.*"bulk_frees":([89]|[1-9][0-9]+),'
 
 # --- text mode: the leak table ---------------------------------------------------
-start_trace /tmp/txt.out /tmp/txt.err -m kmdemo
+start_kmtrace /tmp/txt.out /tmp/txt.err trace -m kmdemo
 modprobe kmdemo size=1000 leak=1
 rmmod kmdemo
-stop_trace "text"
+stop_kmtrace "text"
 sed 's/^/#   /' /tmp/txt.out | grep -A 3 -- '--- leaks'
 has "text: leak title" /tmp/txt.out '^--- leaks: module kmdemo freed with 1 allocation \([0-9]+ bytes\) still outstanding ---$'
 has "text: leak table header" /tmp/txt.out '^LEAK +PTR/PFN +BYTES +CALLER +PID +COMM +AGE\(s\)$'
