@@ -4,8 +4,7 @@
 #   make demo   the seed's lab scenario, traced (in a VM when this kernel has no modules)
 #   make test   every test; last line "N passed, N failed"
 #
-# Other targets: all (host programs), static (programs for the VM), kmod [KVER=],
-# vmlinux, unit, fmt, check-fmt, bench, clean, help.
+# 'make help' lists every target.
 
 BUILD     ?= build
 CACHE     ?= $(CURDIR)/.cache
@@ -16,7 +15,7 @@ ARCH      := x86
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
-CPPFLAGS  += -I$(BUILD) -Ibpf -Iuser
+CPPFLAGS  += -I$(BUILD) -Ibpf -Iuser -MMD -MP
 LDLIBS    := -Wl,--as-needed -lbpf -lelf -lz
 STATIC_LDLIBS := -Wl,--start-group -l:libbpf.a -l:libelf.a -l:libz.a -Wl,--end-group
 # -mcpu=v3: atomic compare-and-swap (bpf/ptrtab.h); kernels >= 5.12 have it.
@@ -51,7 +50,21 @@ all: $(HOST_BINS)
 static: $(STATIC_BINS)
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+	@echo "make demo       the seed's lab scenario, traced (in a VM when this kernel has no modules)"
+	@echo "make test       every test; last line 'N passed, N failed'"
+	@echo "make all        host programs in build/ (kmtrace, threads, kstorm, kmfloor)"
+	@echo "make static     static programs for the VM in build/static/"
+	@echo "make kmod [KVER=<version>]  kmdemo.ko against that kernel's headers"
+	@echo "make unit       unit-test binaries in build/unit/"
+	@echo "make deps       install the Debian packages the build and tests need"
+	@echo "make vmlinux    regenerate vmlinux/vmlinux.h from this kernel's BTF"
+	@echo "make fmt        clang-format the C sources in place; make check-fmt: check only"
+	@echo "make bench      benchmark against untraced, the empty-program floor, bpftrace, perf"
+	@echo "make sanitize   loader and unit tests under ASan/UBSan"
+	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each (60)"
+	@echo "make lint       cppcheck, clang-tidy, clang-format"
+	@echo "make soak       long run, SOAK_SECONDS (600)"
+	@echo "make clean      remove build/"
 
 deps:
 	@scripts/deps.sh
@@ -59,7 +72,7 @@ deps:
 # --- BPF objects and skeletons ---------------------------------------------
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux/vmlinux.h | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-	llvm-strip -g $@ 2>/dev/null || true
+	llvm-strip -g $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
@@ -68,8 +81,17 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
 # --- user programs -----------------------------------------------------------
-$(BUILD)/obj/%.o: user/%.c $(wildcard user/*.h bpf/*.h) $(SKELS) | $(BUILD)/obj
+$(BUILD)/obj/%.o: user/%.c | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# Each command's object needs its own skeleton (generated); other headers
+# are tracked by the compiler (-MMD).
+$(BUILD)/obj/trace.o: $(BUILD)/trace.skel.h
+$(BUILD)/obj/hist.o: $(BUILD)/hist.skel.h
+$(BUILD)/obj/stat.o: $(BUILD)/stat.skel.h
+$(BUILD)/obj/mm.o: $(BUILD)/mm.skel.h
+$(BUILD)/obj/kmfloor.o: $(BUILD)/kmfloor.skel.h
+-include $(wildcard $(BUILD)/obj/*.d)
 
 $(BUILD)/kmtrace: $(LOADER_OBJS) | $(BUILD)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
@@ -119,7 +141,7 @@ bench: all
 	@scripts/bench.sh
 
 fmt:
-	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h tests/unit/*.c 2>/dev/null || true
+	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h tests/unit/*.c
 
 check-fmt:
 	@clang-format --dry-run -Werror user/*.c $(wildcard user/*.h) bpf/*.c bpf/*.h $(UNIT_SRCS)
@@ -142,11 +164,10 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 # The user/*.c files each fuzz target needs besides its own source.
+CLI_SRCS := user/cli.c user/specs.c user/fmt.c user/stat_report.c user/hist_report.c user/gfp.c
 fuzz_ksyms_SRCS  := user/ksyms.c
-fuzz_output_SRCS := user/output.c user/gfp.c
-fuzz_opts_SRCS   := user/opts.c
-fuzz_mm_opts_SRCS := user/mmopts.c user/opts.c
-fuzz_hist_opts_SRCS := user/histopts.c user/opts.c
+fuzz_output_SRCS := user/trace_output.c user/gfp.c user/fmt.c
+fuzz_cli_SRCS    := $(CLI_SRCS)
 
 .PHONY: sanitize sanitize-build fuzz fuzz-build lint
 

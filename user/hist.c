@@ -1,134 +1,101 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmtrace hist [filters] [--field req|alloc] [--by pid|comm|caller|gfp]
- *              [--linear STEP] [--json] [INTERVAL [COUNT]] [-- CMD]
- *
- * Loads bpf/kmtrace.bpf.c through trace's setup (user/trace.c: the same
- * filters, feature probes, -- CMD handling) with `hist_mode` set: kmallocs
- * that pass the filters become one per-CPU count in the `hist` map, keyed by
- * (bucket, --by key, interval generation).  Every INTERVAL seconds (or once at
- * the end) the generation is flipped, the old one read, printed
- * (user/hist_report.c) and deleted.  The options: user/histopts.c.
+ * kmtrace hist: load bpf/hist.bpf.c (user/loader.c) with the target's filter
+ * (user/target.c): allocations that pass it become one per-CPU count in the
+ * `hist` map, keyed by (bucket, --by key, interval generation).  Every
+ * INTERVAL seconds (or once at the end) the generation is flipped, the old
+ * one read, printed (user/hist_report.c) and deleted.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "kmtrace.skel.h"
+#include "events.h" /* before the skeleton: the types it names */
+#include "filter.h"
+#include "hist.skel.h"
+#include "cli.h"
 #include "gfp.h"
-#include "hist.h"
-#include "ksyms.h"
-#include "opts.h"
-#include "trace.h"
+#include "hist_report.h"
+#include "loader.h"
+#include "symbols.h"
+#include "target.h"
+#include "util.h"
+
+KMT_SKEL_OPS(hist_bpf);
 
 #define HIST_MAX_KEYS 16384 /* `hist` map entries: (bucket, key) pairs per interval */
 
-/* ---- loading ----------------------------------------------------------------------- */
-
 struct hist_run {
-	const struct kmt_opts *o;
-	const struct hist_args *h;
-	struct kmtrace_bpf *skel;
-	struct ksyms *ks;     /* kallsyms, reloaded at each print (--by caller) */
-	struct ksyms *kosyms; /* -m: its .ko's symbols where module_load put them */
-	char moddir[300];
+	const struct kmt_args *a;
+	struct kmt_target tg;
+	struct kmt_loader ld;
+	struct hist_bpf *skel;
+	struct kmt_syms *syms; /* --by caller */
 	char scope[128];
 	__u64 intervals; /* printed so far */
 	__u32 gen;
 	bool out_err;
 };
 
-static void tweak(struct kmtrace_bpf *s, void *arg)
+static int prepare(void *skel, void *arg)
 {
+	struct hist_bpf *s = skel;
 	struct hist_run *r = arg;
 	long page = sysconf(_SC_PAGESIZE);
 
-	s->rodata->hist_mode = true;
-	s->rodata->hist_alloc = r->h->field == HIST_ALLOC;
-	s->rodata->hist_by = r->h->by;
-	s->rodata->hist_step = r->h->step;
+	kmt_target_filter(&r->tg, r->a, (struct kmt_filter *)&s->rodata->filter);
+	s->rodata->hist_alloc = r->a->field == HIST_ALLOC;
+	s->rodata->hist_by = (__u32)r->a->by;
+	s->rodata->hist_step = r->a->step;
 	bpf_map__set_max_entries(s->maps.hist, HIST_MAX_KEYS);
-	/* Unused in hist mode: keep them small (the ring buffer only carries -m's
-	 * module_load/module_free events). */
+	/* the ring buffer only carries -m's module_load/module_free events */
 	bpf_map__set_max_entries(s->maps.events, page > 0 ? (__u32)page : 4096);
-	bpf_map__set_max_entries(s->maps.allocs, 1);
-	bpf_map__set_max_entries(s->maps.mms, 1);
+	return 0;
 }
 
 static void set_scope(struct hist_run *r)
 {
-	const struct kmt_opts *o = r->o;
+	const struct kmt_args *a = r->a;
 	size_t n;
 
-	if (o->pid)
-		n = (size_t)snprintf(r->scope, sizeof(r->scope), "pid %d", (int)o->pid);
-	else if (o->comm[0])
-		n = (size_t)snprintf(r->scope, sizeof(r->scope), "comm %s", o->comm);
-	else if (o->cmd)
-		n = (size_t)snprintf(r->scope, sizeof(r->scope), "%s and its children", o->cmd[0]);
-	else
-		n = (size_t)snprintf(r->scope, sizeof(r->scope), "all processes");
-	if (o->module[0] && n < sizeof(r->scope))
-		n += (size_t)snprintf(r->scope + n, sizeof(r->scope) - n, ", module %s", o->module);
-	if (o->size_filter && n < sizeof(r->scope)) {
-		if (o->max_size == UINT64_MAX)
+	kmt_target_scope(&r->tg, a, r->scope, sizeof(r->scope));
+	n = strlen(r->scope);
+	if (a->module[0] && n < sizeof(r->scope))
+		n += (size_t)snprintf(r->scope + n, sizeof(r->scope) - n, ", module %s", a->module);
+	if (a->size_filter && n < sizeof(r->scope)) {
+		if (a->max_size == UINT64_MAX)
 			snprintf(r->scope + n, sizeof(r->scope) - n, ", req >= %llu",
-				 (unsigned long long)o->min_size);
+				 (unsigned long long)a->min_size);
 		else
 			snprintf(r->scope + n, sizeof(r->scope) - n, ", req %llu..%llu",
-				 (unsigned long long)o->min_size, (unsigned long long)o->max_size);
+				 (unsigned long long)a->min_size, (unsigned long long)a->max_size);
 	}
 }
 
 /* ---- reading and printing ---------------------------------------------------------- */
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 static const char *sym_name(void *arg, __u64 addr, char *buf, size_t len)
 {
 	struct hist_run *r = arg;
-	const struct ksym *s = NULL;
-	uint64_t off;
 
-	buf[0] = '\0';
-	if (r->kosyms)
-		s = ksyms_lookup(r->kosyms, addr, &off);
-	if (!s && r->ks)
-		s = ksyms_lookup(r->ks, addr, &off);
-	/* BPF programs do not kmalloc: that is freed module text (hex, then) */
-	if (!s || (s->module && !strcmp(s->module, "bpf")))
-		return buf;
-	return ksym_format(s, off, buf, len);
+	return kmt_syms_name(r->syms, addr, buf, len, NULL);
 }
 
-/* Ring buffer: only module_load/module_free of -m's module (hist mode). */
+/* Ring buffer: only module_load/module_free of -m's module. */
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct hist_run *r = ctx;
 	struct kmt_event e;
 
-	if (size < sizeof(e) || r->h->by != KMT_BY_CALLER)
+	if (size < sizeof(e) || !r->syms)
 		return 0;
 	memcpy(&e, data, sizeof(e));
 	e.module[KMT_MODNAME_LEN - 1] = '\0';
-	if (e.type != KMT_EV_MODULE_LOAD)
-		return 0;
-	if (!r->ks)
-		r->ks = ksyms_load_kallsyms("/proc/kallsyms");
-	if (r->ks && r->kosyms)
-		kmt_load_ko_syms(r->kosyms, r->ks, r->moddir, r->o, e.module, e.text_base,
-				 e.init_base);
+	if (e.type == KMT_EV_MODULE_LOAD)
+		kmt_syms_module_load(r->syms, e.module, e.text_base, e.init_base);
 	return 0;
 }
 
@@ -141,22 +108,16 @@ static const char *gfp_name(void *arg, __u64 gfp, char *buf, size_t len)
 /* Entries of generation GEN, summed over CPUs and deleted from the map. */
 static struct hist_row *read_gen(struct hist_run *r, __u32 gen, size_t *n)
 {
-	int fd = bpf_map__fd(r->skel->maps.hist), ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(r->skel->maps.hist);
 	struct kmt_hist_key key, next, *prev = NULL;
 	struct hist_row *rows = NULL, *t;
 	size_t cap = 0;
-	__u64 *vals;
 
 	*n = 0;
-	if (ncpu <= 0)
-		return NULL;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return NULL;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (key.gen != gen || bpf_map_lookup_elem(fd, &key, vals))
+		if (key.gen != gen)
 			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 256;
@@ -165,42 +126,25 @@ static struct hist_row *read_gen(struct hist_run *r, __u32 gen, size_t *n)
 				break;
 			rows = t;
 		}
+		if (kmt_percpu_sum(fd, &key, &rows[*n].count, sizeof(rows[*n].count)))
+			continue;
 		rows[*n].k = key;
-		rows[*n].count = 0;
-		for (int c = 0; c < ncpu; c++)
-			rows[*n].count += vals[c];
 		(*n)++;
 	}
 	/* Delete after the walk: deleting the current key restarts get_next_key. */
 	for (size_t i = 0; i < *n; i++)
 		bpf_map_delete_elem(fd, &rows[i].k);
-	free(vals);
 	return rows;
-}
-
-static __u64 hist_full(struct hist_run *r)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 idx = KMT_CNT_HIST_FULL;
-	__u64 *v, sum = 0;
-
-	if (ncpu <= 0 || !(v = calloc((size_t)ncpu, sizeof(*v))))
-		return 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.counters), &idx, v))
-		for (int c = 0; c < ncpu; c++)
-			sum += v[c];
-	free(v);
-	return sum;
 }
 
 /* Flip the generation, then read, print and delete the old one. */
 static void print_interval(struct hist_run *r, bool final)
 {
 	struct hist_fmt fm = {
-	    .field = r->h->field,
-	    .by = r->h->by,
-	    .step = r->h->step,
-	    .json = r->o->json,
+	    .field = (enum hist_field)r->a->field,
+	    .by = (enum kmt_hist_by)r->a->by,
+	    .step = r->a->step,
+	    .json = r->a->json,
 	    .scope = r->scope,
 	    .gfp = gfp_name,
 	};
@@ -217,21 +161,15 @@ static void print_interval(struct hist_run *r, bool final)
 	}
 	rows = read_gen(r, old, &n);
 	hs = hist_group(rows, n, &nh);
-	if (r->h->by == KMT_BY_CALLER) {
-		struct ksyms *ks =
-		    ksyms_load_kallsyms("/proc/kallsyms"); /* modules may come and go */
-
-		if (ks) {
-			ksyms_free(r->ks);
-			r->ks = ks;
-		}
+	if (r->syms) {
+		kmt_syms_reload(r->syms); /* modules may come and go */
 		fm.sym = sym_name;
 		fm.sym_arg = r;
 	}
-	fm.ts_ns = now_ns();
+	fm.ts_ns = kmt_now_ns();
 	r->intervals++;
-	fm.interval = r->h->interval > 0 ? r->intervals : 0;
-	if (r->h->interval > 0 && !r->o->json) {
+	fm.interval = r->a->npos ? r->intervals : 0;
+	if (r->a->npos && !r->a->json) {
 		time_t t = time(NULL);
 		char tb[32];
 
@@ -250,99 +188,113 @@ static void print_interval(struct hist_run *r, bool final)
 
 /* ---- the command --------------------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_sig;
-
-static void on_signal(int sig)
+static int run(struct hist_run *r)
 {
-	stop_sig = sig;
+	const struct kmt_args *a = r->a;
+	__u64 t0, deadline = 0, next_print = 0, every = (__u64)(a->interval * 1e9), full;
+	struct ring_buffer *rb;
+	char what[64];
+	int status;
+
+	rb = ring_buffer__new(bpf_map__fd(r->skel->maps.events), on_event, r, NULL);
+	if (!rb) {
+		fprintf(stderr, "kmtrace: cannot create the ring buffer: %s\n", strerror(errno));
+		return 1;
+	}
+	kmt_stop_on_signals();
+	snprintf(what, sizeof(what), "hist of %s", hist_field_name((enum hist_field)a->field));
+	kmt_ready(&r->ld, what);
+	if (kmt_target_start(&r->tg)) {
+		ring_buffer__free(rb);
+		return 1;
+	}
+	t0 = kmt_now_ns();
+	if (a->duration > 0)
+		deadline = t0 + (__u64)(a->duration * 1e9);
+	if (a->npos)
+		next_print = t0 + every;
+	for (;;) {
+		__u64 now = kmt_now_ns(), nap = 50000000; /* 50 ms, or up to the next print */
+
+		if (next_print && next_print > now && next_print - now < nap)
+			nap = next_print - now;
+		ring_buffer__poll(rb, (int)((nap + 999999) / 1000000)); /* module events, or a nap */
+		if (kmt_stop_signal() || r->out_err)
+			break;
+		now = kmt_now_ns();
+		if (deadline && now >= deadline)
+			break;
+		if (kmt_target_done(&r->tg, &status))
+			break;
+		if (next_print && now >= next_print) {
+			print_interval(r, false);
+			if (a->count && r->intervals >= a->count)
+				break;
+			next_print += every;
+			if (next_print < now)
+				next_print = now + every;
+		}
+	}
+	/* The last (partial) interval, unless COUNT intervals are done. */
+	hist_bpf__detach(r->skel);
+	ring_buffer__consume(rb);
+	if (!r->out_err && !(a->count && r->intervals >= a->count))
+		print_interval(r, true);
+	full = kmt_counter(bpf_map__fd(r->skel->maps.counters), KMT_CNT_HIST_FULL);
+	if (full)
+		fprintf(stderr, "kmtrace: warning: %llu events not counted: histogram table full\n",
+			(unsigned long long)full);
+	ring_buffer__free(rb);
+	return 0;
 }
 
 int cmd_hist(int argc, char **argv)
 {
-	struct kmt_opts o;
-	struct hist_args h;
-	struct hist_run r = {.o = &o, .h = &h};
-	struct kmt_setup su = {.hist = true, .tweak = tweak, .arg = &r};
-	struct sigaction sa = {.sa_handler = on_signal};
-	struct ring_buffer *rb = NULL;
-	struct utsname u;
-	__u64 t0, deadline = 0, next_print = 0, full;
-	char err[256];
-	int ret = 1;
+	struct kmt_args a;
+	struct hist_run r = {.a = &a};
+	int ret;
 
-	if (hist_parse(argc, argv, &o, &h, err, sizeof(err))) {
-		fprintf(stderr, "kmtrace: %s (see 'kmtrace hist --help')\n", err);
-		return 2;
-	}
-	if (o.help) {
-		fputs(hist_usage(), stdout);
-		return 0;
-	}
-	if (kmt_setup_open(&su, &o))
+	ret = kmt_cli(&kmt_hist_spec, argc, argv, &a);
+	if (ret)
+		return ret == KMT_CLI_EXIT_OK ? 0 : ret;
+	if (kmt_loader_check("hist") || kmt_target_open(&r.tg, &a))
 		return 1;
-	r.skel = su.skel;
-	set_scope(&r); /* after setup: -p may have become the tgid */
-	uname(&u);
-	snprintf(r.moddir, sizeof(r.moddir), "/lib/modules/%s", u.release);
-	r.kosyms = ksyms_new();
-	rb = ring_buffer__new(bpf_map__fd(r.skel->maps.events), on_event, &r, NULL);
-	if (!rb || !r.kosyms) {
-		fprintf(stderr, "kmtrace: cannot create the ring buffer: %s\n", strerror(errno));
+	ret = 1;
+	if (a.by == KMT_BY_CALLER && !(r.syms = kmt_syms_open(a.module, a.ko))) {
+		fprintf(stderr, "kmtrace: cannot read /proc/kallsyms: %s\n", strerror(errno));
 		goto out;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	fprintf(stderr, "kmtrace: ready: hist of %s via %s%s\n", hist_field_name(h.field),
-		su.raw ? "raw_tp" : "tracepoint",
-		o.cmd && !su.threads ? " (command's children not followed)" : "");
-	if (kmt_setup_start_cmd(&su, &o))
+	r.ld = (struct kmt_loader){
+	    .cmd = "hist",
+	    .ops = &hist_bpf_ops,
+	    .want = {[KMT_G_KMALLOC] = true,
+		     [KMT_G_THREADS] = a.cmd != NULL, /* to follow CMD's children */
+		     [KMT_G_MODULES] = a.module[0] != '\0'},
+	    .verbose = a.verbose,
+	    .prepare = prepare,
+	    .arg = &r,
+	};
+	if (kmt_load(&r.ld))
 		goto out;
-
-	t0 = now_ns();
-	if (o.duration > 0)
-		deadline = t0 + (__u64)(o.duration * 1e9);
-	if (h.interval > 0)
-		next_print = t0 + (__u64)(h.interval * 1e9);
-	for (;;) {
-		__u64 now = now_ns(), nap = 50000000; /* 50 ms, or up to the next print */
-
-		if (next_print && next_print > now && next_print - now < nap)
-			nap = next_print - now;
-		ring_buffer__poll(rb,
-				  (int)((nap + 999999) / 1000000)); /* module events, or a nap */
-		if (stop_sig || r.out_err)
-			break;
-		now = now_ns();
-		if (deadline && now >= deadline)
-			break;
-		if (su.ch.pid > 0 && kmt_setup_reap(&su) >= 0)
-			break;
-		if (o.pid && kill(o.pid, 0) && errno == ESRCH)
-			break;
-		if (next_print && now >= next_print) {
-			print_interval(&r, false);
-			if (h.count && r.intervals >= h.count)
-				break;
-			next_print += (__u64)(h.interval * 1e9);
-			if (next_print < now)
-				next_print = now + (__u64)(h.interval * 1e9);
-		}
+	r.skel = r.ld.skel;
+	if (!r.ld.on[KMT_G_KMALLOC]) {
+		fprintf(stderr, "kmtrace: this kernel has no tracepoint kmem:kmalloc\n");
+		goto out;
 	}
-	/* The last (partial) interval, unless COUNT intervals are done. */
-	kmtrace_bpf__detach(su.skel);
-	ring_buffer__consume(rb);
-	if (!r.out_err && !(h.count && r.intervals >= h.count))
-		print_interval(&r, true);
-	full = hist_full(&r);
-	if (full)
-		fprintf(stderr, "kmtrace: warning: %llu events not counted: histogram table full\n",
-			(unsigned long long)full);
-	ret = 0;
+	if (a.module[0] && !r.ld.on[KMT_G_MODULES]) {
+		fprintf(stderr,
+			"kmtrace: -m %s: this kernel has no module tracepoints "
+			"(no loadable module support?)\n",
+			a.module);
+		goto out;
+	}
+	set_scope(&r);
+	if (kmt_target_set_pids(&r.tg, bpf_map__fd(r.skel->maps.pids)) || kmt_attach(&r.ld))
+		goto out;
+	ret = run(&r);
 out:
-	ring_buffer__free(rb);
-	kmt_setup_close(&su, ret != 0);
-	ksyms_free(r.ks);
-	ksyms_free(r.kosyms);
+	kmt_unload(&r.ld);
+	kmt_target_close(&r.tg, ret != 0);
+	kmt_syms_close(r.syms);
 	return ret;
 }

@@ -3,8 +3,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include "hist.h"
-#include "output.h"
+#include "hist_report.h"
+#include "fmt.h"
 
 #define TWO64 "18446744073709551616"
 
@@ -289,4 +289,9 @@ void hist_print(FILE *f, const struct hist_fmt *fm, const struct hist *h)
 		print_json(f, fm, h);
 	else
 		print_text(f, fm, h);
+}
+
+const char *hist_field_name(enum hist_field f)
+{
+	return f == HIST_ALLOC ? "bytes_alloc" : "bytes_req";
 }

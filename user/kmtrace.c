@@ -5,17 +5,12 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "opts.h"
-#include "trace.h"
+#include "commands.h"
+#include "fmt.h"
 
 #ifndef KMTRACE_VERSION
 #define KMTRACE_VERSION "0.1"
 #endif
-
-/* Subcommands that live in other files; weak so the loader links without them. */
-int cmd_stat(int argc, char **argv) __attribute__((weak));
-int cmd_hist(int argc, char **argv) __attribute__((weak));
-int cmd_mm(int argc, char **argv) __attribute__((weak)); /* timeline or snapshot */
 
 struct subcmd {
 	const char *name;
@@ -27,17 +22,16 @@ static void usage(FILE *f, const struct subcmd *cmds, size_t n)
 {
 	fprintf(f, "usage: kmtrace [--help | --version] COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < n; i++)
-		if (cmds[i].fn)
-			fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "\n'kmtrace COMMAND --help' describes a command.\n");
 }
 
 int main(int argc, char **argv)
 {
 	const struct subcmd cmds[] = {
-	    {"trace", cmd_trace, "trace kmalloc/kfree/page/thread/module events"},
+	    {"trace", cmd_trace, "every allocation, free, thread and module event"},
 	    {"stat", cmd_stat, "allocator statistics, aggregated in the kernel"},
-	    {"hist", cmd_hist, "histograms of kmalloc sizes, aggregated in the kernel"},
+	    {"hist", cmd_hist, "histograms of allocation sizes, aggregated in the kernel"},
 	    {"mm", cmd_mm, "mm_users/mm_count of every process, or one's mm_users timeline"},
 	};
 	size_t n = sizeof(cmds) / sizeof(cmds[0]);
@@ -55,7 +49,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (cmds[i].fn && !strcmp(argv[1], cmds[i].name))
+		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "kmtrace: unknown command '%s' (see 'kmtrace --help')\n",
 		kmt_one_line(argv[1]));

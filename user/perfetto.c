@@ -7,7 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "output.h"
+#include "fmt.h"
+#include "trace_output.h"
 #include "perfetto.h"
 
 #define PF_PROCS   8192 /* processes with counters (power of two) */

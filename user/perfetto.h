@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <linux/types.h>
-#include "kmtrace.h"
+#include "events.h"
 
 struct kmt_pf;
 

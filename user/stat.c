@@ -1,278 +1,62 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmtrace stat [--caller | --alloc | --page] [--sort hits|bytes|frag|outstanding]
- *              [-l N] [-d SECONDS] [--json]
- *
- * perf-kmem-stat-like numbers, live: bpf/kmstat.bpf.c aggregates every
- * kmalloc/kfree (or page alloc/free) in per-CPU maps; this file loads it
- * (raw tracepoints, else classic ones), waits for SIGINT/SIGTERM or -d, reads
- * the maps once and prints the tables (user/stat_report.c).
+ * kmtrace stat: perf-kmem-stat-like numbers, live.  bpf/stat.bpf.c aggregates
+ * every kmalloc/kfree (or page alloc/free) of the target in per-CPU maps;
+ * this file loads it (user/loader.c), waits for Ctrl-C or -d, reads the maps
+ * once and prints the tables (user/stat_report.c).
  */
 #include <errno.h>
-#include <getopt.h>
-#include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "kmstat.skel.h"
-#include "ptrtab.h"
-#include "stat.h"
+#include "events.h" /* before the skeleton: the types it names */
+#include "filter.h"
+#include "stat.skel.h"
+#include "cli.h"
 #include "gfp.h"
-#include "ksyms.h"
-#include "opts.h"
-#include "probe.h"
+#include "loader.h"
+#include "ptrtab.h"
+#include "stat_report.h"
+#include "symbols.h"
+#include "target.h"
+#include "util.h"
 
-struct stat_opts {
-	enum stat_mode mode;
-	enum stat_sort sort;
-	size_t limit;
-	double duration; /* 0: until SIGINT/SIGTERM */
-	bool json;
-	__u32 max_tracked; /* pointer table size (live allocations matched to frees) */
-	pid_t pid;	   /* -p: that process only (0: all) */
-	char comm[16];	   /* -c: tasks with that command name only ("": all) */
+KMT_SKEL_OPS(stat_bpf);
+
+struct stat_run {
+	const struct kmt_args *a;
+	struct kmt_target tg;
+	struct kmt_loader ld;
+	struct stat_bpf *skel;
 };
 
-static void usage(FILE *f)
+static int prepare(void *skel, void *arg)
 {
-	fprintf(
-	    f,
-	    "usage: kmtrace stat [--caller | --alloc | --page] [-p PID | -c COMM] [--sort KEY]\n"
-	    "                    [-l N] [-d SECONDS] [--json]\n"
-	    "Kernel allocator statistics aggregated in BPF until Ctrl-C or -d, then a table.\n"
-	    "  -p, --pid PID     only that process's allocations (all its threads; frees of\n"
-	    "                    them by anyone are matched)\n"
-	    "  -c, --comm COMM   only tasks with that command name\n"
-	    "  --caller          kmalloc per call site (default)\n"
-	    "  --alloc           kmalloc per allocation size (bytes_alloc)\n"
-	    "  --page            page allocator per order and gfp mask\n"
-	    "  -s, --sort KEY    hits, bytes (default), frag or outstanding (not with --page)\n"
-	    "  -l, --lines N     print the top N rows (default 10, 0 = all)\n"
-	    "  -d, --duration S  trace S seconds (default: until SIGINT/SIGTERM)\n"
-	    "  --json            one JSON object per line: rows, then {\"type\":\"totals\",...}\n"
-	    "  --max-tracked N   room for N live allocations, to match their kfree\n"
-	    "                    (default %u; 8 per hash set, so a full set can refuse\n"
-	    "                    one earlier: counted as untracked)\n"
-	    "  -h, --help        this text\n"
-	    "OUTSTANDING: bytes allocated while tracing and not freed by the end; a '+'\n"
-	    "marks a lower bound (pointer table was full, see the summary).\n",
-	    (unsigned int)KMSTAT_MAX_PTRS);
-}
+	struct stat_bpf *obj = skel;
+	struct stat_run *r = arg;
 
-static int bad(const char *fmt, const char *arg)
-{
-	char msg[512];
-
-	snprintf(msg, sizeof(msg), fmt, arg);
-	fprintf(stderr, "kmtrace: stat: %s (see kmtrace stat --help)\n", kmt_one_line(msg));
-	return 2;
-}
-
-/* 0: run; 1: --help printed; 2: usage error (message printed). */
-static int parse_args(int argc, char **argv, struct stat_opts *o)
-{
-	enum { OPT_CALLER = 256, OPT_ALLOC, OPT_PAGE, OPT_JSON, OPT_MAX_TRACKED };
-	static const struct option longopts[] = {
-	    {"caller", no_argument, NULL, OPT_CALLER},
-	    {"alloc", no_argument, NULL, OPT_ALLOC},
-	    {"page", no_argument, NULL, OPT_PAGE},
-	    {"sort", required_argument, NULL, 's'},
-	    {"lines", required_argument, NULL, 'l'},
-	    {"duration", required_argument, NULL, 'd'},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
-	    {"pid", required_argument, NULL, 'p'},
-	    {"comm", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c, nmodes = 0;
-	char *end;
-
-	*o = (struct stat_opts){.mode = STAT_CALLER,
-				.sort = STAT_SORT_BYTES,
-				.limit = 10,
-				.max_tracked = KMSTAT_MAX_PTRS};
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:l:d:p:c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p': {
-			uint64_t v;
-
-			if (kmt_parse_u64(optarg, &v) || v < 1 || v > 4194304)
-				return bad("invalid pid '%s' (1..4194304)", optarg);
-			o->pid = (pid_t)v;
-			break;
-		}
-		case 'c':
-			if (!*optarg || strlen(optarg) >= sizeof(o->comm))
-				return bad("invalid command name '%s' (1..15 characters)", optarg);
-			snprintf(o->comm, sizeof(o->comm), "%s", optarg);
-			break;
-		case OPT_CALLER:
-		case OPT_ALLOC:
-		case OPT_PAGE: {
-			enum stat_mode m = c == OPT_CALLER  ? STAT_CALLER
-					   : c == OPT_ALLOC ? STAT_ALLOC
-							    : STAT_PAGE;
-
-			if (nmodes++ && m != o->mode)
-				return bad("%s: use only one of --caller, --alloc, --page",
-					   argv[optind - 1]);
-			o->mode = m;
-			break;
-		}
-		case 's':
-			if (stat_parse_sort(optarg, &o->sort))
-				return bad("invalid --sort '%s' (hits, bytes, frag, outstanding)",
-					   optarg);
-			break;
-		case 'l': {
-			unsigned long long v;
-
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (!*optarg || *end || errno || *optarg == '-' || v > 1000000)
-				return bad("invalid -l '%s' (0..1000000)", optarg);
-			o->limit = (size_t)v;
-			break;
-		}
-		case 'd':
-			errno = 0;
-			o->duration = strtod(optarg, &end);
-			if (!*optarg || *end || errno || !isfinite(o->duration) ||
-			    o->duration <= 0 || o->duration > 31536000)
-				return bad("invalid -d '%s' (seconds, > 0)", optarg);
-			break;
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_MAX_TRACKED: {
-			unsigned long long v;
-
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (!*optarg || *end || errno || *optarg == '-' || v < 1 || v > 16777216)
-				return bad("invalid --max-tracked '%s' (1..16777216)", optarg);
-			o->max_tracked = (__u32)v;
-			break;
-		}
-		case 'h':
-			usage(stdout);
-			return 1;
-		case ':':
-			return bad("%s needs an argument", argv[optind - 1]);
-		default:
-			return bad("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return bad("unexpected argument '%s'", argv[optind]);
-	if (o->pid && o->comm[0])
-		return bad("%s", "-p and -c are mutually exclusive");
-	if (stat_sort_valid(o->mode, o->sort))
-		return bad("%s", "--sort frag/outstanding do not apply to --page");
-	return 0;
-}
-
-/* --- loading ---------------------------------------------------------------- */
-
-static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-
-static struct kmstat_bpf *open_load_attach(const struct stat_opts *o, bool raw, bool bulk)
-{
-	bool km = o->mode != STAT_PAGE, pg = o->mode == STAT_PAGE;
-	struct kmstat_bpf *obj = kmstat_bpf__open();
-
-	if (!obj)
-		return NULL;
-	obj->rodata->by_size = o->mode == STAT_ALLOC;
-	obj->rodata->target_tgid = (__u32)o->pid;
-	obj->rodata->filter_comm = o->comm[0] != '\0';
-	memcpy((char *)obj->rodata->target_comm, o->comm, sizeof(o->comm));
-	bpf_program__set_autoload(obj->progs.raw_kmalloc, raw && km);
-	bpf_program__set_autoload(obj->progs.raw_kfree, raw && km);
-	bpf_program__set_autoload(obj->progs.raw_page_alloc, raw && pg);
-	bpf_program__set_autoload(obj->progs.raw_page_free, raw && pg);
-	bpf_program__set_autoload(obj->progs.tp_kmalloc, !raw && km);
-	bpf_program__set_autoload(obj->progs.tp_kfree, !raw && km);
-	bpf_program__set_autoload(obj->progs.tp_page_alloc, !raw && pg);
-	bpf_program__set_autoload(obj->progs.tp_page_free, !raw && pg);
-	bpf_program__set_autoload(obj->progs.fe_free_bulk, bulk && km);
+	kmt_target_filter(&r->tg, r->a, (struct kmt_filter *)&obj->rodata->filter);
+	obj->rodata->by_size = r->a->mode == STAT_ALLOC;
 	/* Tables of the other mode: keep them tiny. */
-	if (pg) {
+	if (r->a->mode == STAT_PAGE) {
 		bpf_map__set_max_entries(obj->maps.site_idx, 1);
 		bpf_map__set_max_entries(obj->maps.sites, 1);
 		bpf_map__set_max_entries(obj->maps.ptrs, 1);
 	} else {
-		__u32 sets = pt_nsets(o->max_tracked);
+		__u32 sets = pt_nsets((__u32)r->a->max_tracked);
 
 		bpf_map__set_max_entries(obj->maps.ptrs, sets);
 		obj->rodata->pt_mask = sets - 1;
 		bpf_map__set_max_entries(obj->maps.pages, 1);
 	}
-	if (kmstat_bpf__load(obj) || kmstat_bpf__attach(obj)) {
-		int err = errno;
-
-		kmstat_bpf__destroy(obj);
-		errno = err;
-		return NULL;
-	}
-	return obj;
+	return 0;
 }
 
-/*
- * Raw tracepoints first (quietly); on failure classic tracepoints (they need
- * tracefs), with libbpf's log. NULL after printing the one error line.
- */
-static struct kmstat_bpf *load(const struct stat_opts *o, bool *raw, bool *bulk_on)
+static const char *sym_fmt(void *syms, __u64 addr, char *buf, size_t len)
 {
-	const char *no_raw = getenv("KMTRACE_NO_RAW_TP"); /* tests: force the fallback */
-	struct kmstat_bpf *obj = NULL;
-	/* kfree_bulk() frees (kfree_rcu batches) where fentry may attach */
-	bool bulk = o->mode != STAT_PAGE && kmt_fentry_can_attach("kmem_cache_free_bulk") == 0;
-
-	*raw = true;
-
-	if (!no_raw || !*no_raw || strcmp(no_raw, "0") == 0) {
-		libbpf_print_fn_t old = libbpf_set_print(quiet_print);
-
-		obj = open_load_attach(o, true, bulk);
-		if (!obj && bulk)
-			obj = open_load_attach(o, true, bulk = false);
-		libbpf_set_print(old);
-		*bulk_on = bulk;
-		if (obj)
-			return obj;
-	}
-	*raw = false;
-	if (!kmt_tracefs())
-		return NULL; /* it said why */
-	obj = open_load_attach(o, false, bulk);
-	if (!obj && bulk)
-		obj = open_load_attach(o, false, bulk = false);
-	*bulk_on = bulk;
-	if (!obj)
-		fprintf(stderr, "kmtrace: stat: cannot load or attach the BPF programs: %s\n",
-			strerror(errno ? errno : EINVAL));
-	return obj;
-}
-
-static const char *sym_fmt(void *ks, __u64 addr, char *buf, size_t len)
-{
-	ksyms_format(ks, addr, buf, len);
+	kmt_syms_name(syms, addr, buf, len, NULL);
 	if (!buf[0])
 		snprintf(buf, len, "0x%llx", addr);
 	return buf;
@@ -285,7 +69,7 @@ static const char *gfp_fmt(void *arg, __u64 gfp, char *buf, size_t len)
 }
 
 /* Events the kernel skipped (a program was already running on that CPU). */
-static __u64 missed_events(struct kmstat_bpf *obj)
+static __u64 missed_events(struct stat_bpf *obj)
 {
 	struct bpf_program *p;
 	__u64 n = 0;
@@ -302,60 +86,11 @@ static __u64 missed_events(struct kmstat_bpf *obj)
 	return n;
 }
 
-/* --- waiting ---------------------------------------------------------------- */
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* Sleep until SIGINT/SIGTERM or the -d timer; returns the seconds waited. */
-static double wait_for_end(double duration)
-{
-	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term, old_alrm;
-	struct itimerval it = {}, old_it;
-	sigset_t block, oldmask;
-	struct timespec t0, t1;
-
-	stop = 0;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGALRM);
-	sigprocmask(SIG_BLOCK, &block, &oldmask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGALRM, &sa, &old_alrm);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (duration > 0) {
-		it.it_value.tv_sec = (time_t)duration;
-		it.it_value.tv_usec = (suseconds_t)((duration - (double)(time_t)duration) * 1e6);
-		if (!it.it_value.tv_sec && !it.it_value.tv_usec)
-			it.it_value.tv_usec = 1;
-		setitimer(ITIMER_REAL, &it, &old_it);
-	}
-	while (!stop)
-		sigsuspend(&oldmask);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (duration > 0) {
-		memset(&it, 0, sizeof(it));
-		setitimer(ITIMER_REAL, &it, NULL);
-	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGALRM, &old_alrm, NULL);
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
-	return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-}
-
 /* --- reading the maps ------------------------------------------------------- */
 
 /* All rows of the sites (or pages) map, summed over CPUs; NULL + *n = 0 on error.
  * kmalloc rows: site_idx maps each key to its index in the sites array. */
-static struct stat_row *read_rows(struct kmstat_bpf *obj, enum stat_mode mode, size_t *n)
+static struct stat_row *read_rows(struct stat_bpf *obj, enum stat_mode mode, size_t *n)
 {
 	bool pg = mode == STAT_PAGE;
 	int fd = bpf_map__fd(pg ? obj->maps.pages : obj->maps.site_idx);
@@ -407,106 +142,128 @@ static struct stat_row *read_rows(struct kmstat_bpf *obj, enum stat_mode mode, s
 			r->order = pk.order;
 			r->gfp = pk.gfp;
 			r->key = ((__u64)pk.order << 32) | pk.gfp;
-			stat_sum_u64((__u64 *)&r->p, vals, vsz, ncpu);
+			kmt_sum_u64((uint64_t *)&r->p, vals, vsz, ncpu);
 		} else {
 			r->key = key;
-			stat_sum_u64((__u64 *)&r->s, vals, vsz, ncpu);
+			kmt_sum_u64((uint64_t *)&r->s, vals, vsz, ncpu);
 		}
 	}
 	free(vals);
 	return rows;
 }
 
-static int read_totals(struct kmstat_bpf *obj, struct kmstat_totals *t)
+static int read_totals(struct stat_bpf *obj, struct kmstat_totals *t)
 {
-	int ncpu = libbpf_num_possible_cpus();
 	__u32 zero = 0;
-	void *vals;
-	int err;
 
-	if (ncpu <= 0)
-		return -1;
-	vals = calloc((size_t)ncpu, sizeof(*t));
-	if (!vals)
-		return -1;
-	err = bpf_map_lookup_elem(bpf_map__fd(obj->maps.totals), &zero, vals);
-	if (!err)
-		stat_sum_u64((__u64 *)t, vals, sizeof(*t), ncpu);
-	free(vals);
-	return err;
+	return kmt_percpu_sum(bpf_map__fd(obj->maps.totals), &zero, t, sizeof(*t));
 }
 
 /* --- the command ------------------------------------------------------------- */
 
-int cmd_stat(int argc, char **argv)
+/* Until Ctrl-C, SIGTERM, -d or the target's end; the seconds waited. */
+static double wait_for_end(struct stat_run *r)
 {
-	struct stat_report rep = {};
-	struct ksyms *ks = NULL;
-	struct kmstat_totals tot = {};
-	struct kmstat_bpf *obj;
-	struct stat_opts o;
-	struct stat_row *rows;
-	size_t n;
-	char scope[64] = "all";
-	bool raw, bulk;
-	int rc;
+	uint64_t t0 = kmt_now_ns(), deadline = 0;
+	int status;
 
-	rc = parse_args(argc, argv, &o);
-	if (rc)
-		return rc == 1 ? 0 : 2;
+	if (r->a->duration > 0)
+		deadline = t0 + (uint64_t)(r->a->duration * 1e9);
+	while (!kmt_stop_signal()) {
+		uint64_t now = kmt_now_ns();
 
-	if (!kmt_check_caps("stat") || !kmt_check_btf("stat", KMT_VMLINUX_BTF))
-		return 1;
-	if (o.pid) {
-		if (kill(o.pid, 0) && errno == ESRCH) {
-			fprintf(stderr, "kmtrace: no such process: %d\n", (int)o.pid);
-			return 1;
-		}
-		o.pid = kmt_tgid_of(o.pid); /* a thread id means its process */
-		snprintf(scope, sizeof(scope), "pid %d", (int)o.pid);
-	} else if (o.comm[0]) {
-		snprintf(scope, sizeof(scope), "comm %s", o.comm);
+		if (deadline && now >= deadline)
+			break;
+		if (kmt_target_done(&r->tg, &status))
+			break;
+		kmt_nap_ms(deadline && deadline - now < 20000000 ? (unsigned)((deadline - now) / 1000000) + 1 : 20);
 	}
-	obj = load(&o, &raw, &bulk);
-	if (!obj)
-		return 1;
-	if (o.mode == STAT_PAGE)
-		fprintf(stderr, "kmtrace: ready: page allocations via %s%s\n",
-			raw ? "raw_tp" : "tracepoint",
-			isatty(STDERR_FILENO) ? "; Ctrl-C to end" : "");
-	else
-		fprintf(stderr, "kmtrace: ready: kmalloc/kfree via %s, bulk frees %s%s\n",
-			raw ? "raw_tp" : "tracepoint", bulk ? "on" : "off",
-			isatty(STDERR_FILENO) ? "; Ctrl-C to end" : "");
-	rep.seconds = wait_for_end(o.duration);
-	kmstat_bpf__detach(obj); /* freeze the numbers before reading them */
+	return (double)(kmt_now_ns() - t0) / 1e9;
+}
 
-	rows = read_rows(obj, o.mode, &n);
-	if (read_totals(obj, &tot)) {
+static int report(struct stat_run *r, double seconds)
+{
+	const struct kmt_args *a = r->a;
+	struct stat_report rep = {};
+	struct kmt_syms *syms = NULL;
+	struct kmstat_totals tot = {};
+	struct stat_row *rows;
+	char scope[64] = "all";
+	size_t n;
+
+	if (r->tg.pid)
+		snprintf(scope, sizeof(scope), "pid %d", (int)r->tg.pid);
+	else if (a->comm[0])
+		snprintf(scope, sizeof(scope), "comm %s", a->comm);
+	rows = read_rows(r->skel, (enum stat_mode)a->mode, &n);
+	if (read_totals(r->skel, &tot)) {
 		fprintf(stderr, "kmtrace: stat: cannot read the totals map: %s\n", strerror(errno));
 		free(rows);
-		kmstat_bpf__destroy(obj);
 		return 1;
 	}
-	rep.mode = o.mode;
+	rep.seconds = seconds;
+	rep.mode = (enum stat_mode)a->mode;
 	rep.scope = scope;
-	rep.sort = o.sort;
-	rep.limit = o.limit;
-	rep.json = o.json;
-	rep.missed = missed_events(obj);
-	kmstat_bpf__destroy(obj);
-
-	if (o.mode == STAT_CALLER) {
-		ks = ksyms_load_kallsyms("/proc/kallsyms");
-		rep.sym = ks ? sym_fmt : NULL;
-		rep.sym_arg = ks;
+	rep.sort = (enum stat_sort)a->sort;
+	rep.limit = (size_t)a->lines;
+	rep.json = a->json;
+	rep.missed = missed_events(r->skel);
+	kmt_unload(&r->ld);
+	if (a->mode == STAT_CALLER) {
+		syms = kmt_syms_open(NULL, NULL);
+		rep.sym = syms ? sym_fmt : NULL;
+		rep.sym_arg = syms;
 	}
 	rep.gfp = gfp_fmt;
-	stat_sort_rows(rows, n, o.mode, o.sort);
+	stat_sort_rows(rows, n, rep.mode, rep.sort);
 	stat_print_rows(stdout, &rep, rows, n);
 	stat_print_totals(stdout, &rep, &tot);
-	fflush(stdout);
-	ksyms_free(ks);
+	kmt_syms_close(syms);
 	free(rows);
+	if (fflush(stdout) == EOF && errno != EPIPE) {
+		fprintf(stderr, "kmtrace: write error: %s\n", strerror(errno));
+		return 1;
+	}
 	return 0;
+}
+
+int cmd_stat(int argc, char **argv)
+{
+	struct kmt_args a;
+	struct stat_run r = {.a = &a};
+	bool pages;
+	double secs;
+	int ret;
+
+	ret = kmt_cli(&kmt_stat_spec, argc, argv, &a);
+	if (ret)
+		return ret == KMT_CLI_EXIT_OK ? 0 : ret;
+	if (kmt_loader_check("stat") || kmt_target_open(&r.tg, &a))
+		return 1;
+	pages = a.mode == STAT_PAGE;
+	r.ld = (struct kmt_loader){
+	    .cmd = "stat",
+	    .ops = &stat_bpf_ops,
+	    .want = {[KMT_G_KMALLOC] = !pages, [KMT_G_BULK] = !pages, [KMT_G_PAGE] = pages},
+	    .verbose = a.verbose,
+	    .prepare = prepare,
+	    .arg = &r,
+	};
+	ret = 1;
+	if (kmt_load(&r.ld))
+		goto out;
+	r.skel = r.ld.skel;
+	if (kmt_target_set_pids(&r.tg, bpf_map__fd(r.skel->maps.pids)) || kmt_attach(&r.ld))
+		goto out;
+	kmt_stop_on_signals();
+	kmt_ready(&r.ld, "stat");
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "kmtrace: Ctrl-C to end\n");
+	secs = wait_for_end(&r);
+	stat_bpf__detach(r.skel); /* freeze the numbers before reading them */
+	ret = report(&r, secs);
+out:
+	kmt_unload(&r.ld);
+	kmt_target_close(&r.tg, ret != 0);
+	return ret;
 }

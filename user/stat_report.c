@@ -6,7 +6,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include "stat.h"
+#include "fmt.h"
+#include "stat_report.h"
 
 #define SYM_LEN 160
 
@@ -23,24 +24,6 @@ __u64 stat_outstanding(const struct kmstat_site *s)
 			(s->untracked_bytes < s->bytes_alloc ? s->untracked_bytes : s->bytes_alloc);
 
 	return tracked > s->bytes_freed ? tracked - s->bytes_freed : 0;
-}
-
-int stat_parse_sort(const char *name, enum stat_sort *out)
-{
-	static const char *const names[] = {
-	    [STAT_SORT_BYTES] = "bytes",
-	    [STAT_SORT_HITS] = "hits",
-	    [STAT_SORT_FRAG] = "frag",
-	    [STAT_SORT_OUTSTANDING] = "outstanding",
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(name, names[i]) == 0) {
-			*out = (enum stat_sort)i;
-			return 0;
-		}
-	}
-	return -1;
 }
 
 int stat_sort_valid(enum stat_mode mode, enum stat_sort sort)
@@ -104,21 +87,6 @@ void stat_sort_rows(struct stat_row *rows, size_t n, enum stat_mode mode, enum s
 		qsort_r(rows, n, sizeof(*rows), cmp_rows, &c);
 }
 
-void stat_sum_u64(__u64 *dst, const void *percpu, size_t value_size, int ncpu)
-{
-	size_t nf = value_size / sizeof(__u64);
-	size_t stride = (value_size + 7) / 8 * 8;
-
-	memset(dst, 0, nf * sizeof(__u64));
-	for (int c = 0; c < ncpu; c++) {
-		const __u64 *v = (const __u64 *)((const char *)percpu + (size_t)c * stride);
-
-		for (size_t i = 0; i < nf; i++)
-			dst[i] += v[i];
-	}
-}
-
-/* JSON string body: escapes quotes, backslashes and control characters. */
 static const char *scope_of(const struct stat_report *r)
 {
 	return r->scope && r->scope[0] ? r->scope : "all";
@@ -126,18 +94,7 @@ static const char *scope_of(const struct stat_report *r)
 
 static void json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	kmt_fput_json_str(f, s, SIZE_MAX);
 }
 
 static const char *mode_name(enum stat_mode m)

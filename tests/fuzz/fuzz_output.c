@@ -11,7 +11,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "output.h"
+#include "fmt.h"
+#include "trace_output.h"
 
 static void check_json(const char *s, size_t n)
 {

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "hist.h"
-#include "opts.h"
+#include "hist_report.h"
 
 #define U64MAX 18446744073709551615ULL
 
@@ -311,81 +310,6 @@ static void test_json(void **state)
 	free(s);
 }
 
-#define ARGV(...) ((char *[]){"hist", __VA_ARGS__, NULL})
-#define ARGC(...) ((int)(sizeof((char *[]){"hist", __VA_ARGS__}) / sizeof(char *)))
-#define PARSE(o, h, err, ...)                                                                      \
-	hist_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), o, h, err, sizeof(err))
-
-static void test_parse_good(void **state)
-{
-	struct kmt_opts o;
-	struct hist_args h;
-	char err[256];
-	char *none[] = {"hist", NULL};
-
-	(void)state;
-	assert_int_equal(hist_parse(1, none, &o, &h, err, sizeof(err)), 0);
-	assert_int_equal(h.field, HIST_REQ);
-	assert_int_equal(h.by, KMT_BY_NONE);
-	assert_int_equal(h.step, 0);
-	assert_true(h.interval == 0 && h.count == 0);
-
-	assert_int_equal(PARSE(&o, &h, err, "--field", "alloc", "--by", "caller", "--linear", "64",
-			       "-p", "42", "--json", "1.5", "3"),
-			 0);
-	assert_int_equal(h.field, HIST_ALLOC);
-	assert_int_equal(h.by, KMT_BY_CALLER);
-	assert_int_equal(h.step, 64);
-	assert_true(h.interval > 1.49 && h.interval < 1.51);
-	assert_int_equal(h.count, 3);
-	assert_int_equal(o.pid, 42);
-	assert_true(o.json);
-
-	/* options after INTERVAL, then -- CMD */
-	assert_int_equal(
-	    PARSE(&o, &h, err, "2", "--by=gfp", "--min-size", "10", "--", "kstorm", "-n", "5"), 0);
-	assert_true(h.interval == 2 && h.count == 0);
-	assert_int_equal(h.by, KMT_BY_GFP);
-	assert_int_equal(o.min_size, 10);
-	assert_non_null(o.cmd);
-	assert_string_equal(o.cmd[0], "kstorm");
-	assert_int_equal(o.cmd_argc, 3);
-
-	assert_int_equal(PARSE(&o, &h, err, "--field", "bytes_req", "--by", "pid", "-c", "x"), 0);
-	assert_int_equal(h.by, KMT_BY_PID);
-	assert_string_equal(o.comm, "x");
-	assert_int_equal(PARSE(&o, &h, err, "-h"), 0);
-	assert_true(o.help);
-}
-
-static void test_parse_bad(void **state)
-{
-	struct kmt_opts o;
-	struct hist_args h;
-	char err[256];
-
-	(void)state;
-	assert_int_equal(PARSE(&o, &h, err, "--by", "size"), -1);
-	assert_non_null(strstr(err, "--by"));
-	assert_int_equal(PARSE(&o, &h, err, "--field", "bytes"), -1);
-	assert_non_null(strstr(err, "--field"));
-	assert_int_equal(PARSE(&o, &h, err, "--linear", "0"), -1);
-	assert_int_equal(PARSE(&o, &h, err, "--linear", "1k"), -1);
-	assert_int_equal(PARSE(&o, &h, err, "--linear"), -1);
-	assert_int_equal(PARSE(&o, &h, err, "x"), -1);
-	assert_non_null(strstr(err, "unexpected argument 'x'"));
-	assert_int_equal(PARSE(&o, &h, err, "0"), -1);
-	assert_int_equal(PARSE(&o, &h, err, "1s"), -1);
-	assert_int_equal(PARSE(&o, &h, err, "-1"), -1);
-	assert_int_equal(PARSE(&o, &h, err, "1", "0"), -1);
-	assert_int_equal(PARSE(&o, &h, err, "1", "2x"), -1);
-	assert_int_equal(PARSE(&o, &h, err, "1", "2", "3"), -1);
-	assert_int_equal(PARSE(&o, &h, err, "--perfetto", "/x.json"), -1);
-	assert_int_equal(PARSE(&o, &h, err, "-p", "1", "--", "true"), -1);
-	assert_int_equal(PARSE(&o, &h, err, "--"), -1);
-	assert_int_equal(PARSE(&o, &h, err, "--bogus"), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,7 +317,6 @@ int main(void)
 	    cmocka_unit_test(test_labels),     cmocka_unit_test(test_bar),
 	    cmocka_unit_test(test_group),      cmocka_unit_test(test_text),
 	    cmocka_unit_test(test_keys),       cmocka_unit_test(test_json),
-	    cmocka_unit_test(test_parse_good), cmocka_unit_test(test_parse_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

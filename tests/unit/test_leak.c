@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "leak.h"
-#include "mmtimeline.h"
+#include "live.h"
+#include "trace_output.h"
 
 static struct kmt_event alloc_ev(uint64_t ptr, uint64_t ts)
 {
@@ -164,64 +164,6 @@ static void test_leak_format(void **state)
 	kmt_live_free(t);
 }
 
-static int parse(const char *line, struct kmt_mm_opts *o, char *err)
-{
-	static char copy[256];
-	static char *argv[16]; /* o->cmd points into it after return */
-	int argc = 0;
-
-	snprintf(copy, sizeof(copy), "%s", line);
-	for (char *tok = strtok(copy, " "); tok && argc < 15; tok = strtok(NULL, " "))
-		argv[argc++] = tok;
-	argv[argc] = NULL;
-	return kmt_parse_mm(argc, argv, o, err, 256);
-}
-
-static void test_mm_args(void **state)
-{
-	struct kmt_mm_opts o;
-	char err[256];
-	char *a1[] = {"mm", "--json", NULL}, *a2[] = {"mm", "-p", "5", NULL};
-	char *a3[] = {"mm", "--", "true", NULL}, *a4[] = {"mm", "--pid=5", NULL};
-
-	(void)state;
-	assert_false(kmt_mm_has_target(2, a1));
-	assert_true(kmt_mm_has_target(3, a2));
-	assert_true(kmt_mm_has_target(3, a3));
-	assert_true(kmt_mm_has_target(2, a4));
-
-	assert_int_equal(parse("mm -p 42", &o, err), 0);
-	assert_int_equal(o.pid, 42);
-	assert_true(o.interval > 0.0999 && o.interval < 0.1001);
-	assert_int_equal(o.count, 0);
-	assert_int_equal(parse("mm --json 0.5 10 --perfetto f.json -p 7", &o, err), 0);
-	assert_true(o.json);
-	assert_int_equal(o.pid, 7);
-	assert_int_equal(o.count, 10);
-	assert_true(o.interval > 0.4999 && o.interval < 0.5001);
-	assert_string_equal(o.perfetto, "f.json");
-	assert_int_equal(parse("mm --json -- threads -n 4 -s 1", &o, err), 0);
-	assert_string_equal(o.cmd[0], "threads");
-	assert_string_equal(o.cmd[1], "-n");
-	assert_int_equal(parse("mm 0.2 -- sleep 1", &o, err), 0);
-	assert_string_equal(o.cmd[0], "sleep");
-
-	assert_int_equal(parse("mm -p 1 -- true", &o, err), -1);
-	assert_string_equal(err, "-p and -- CMD are mutually exclusive");
-	assert_int_equal(parse("mm --", &o, err), -1);
-	assert_string_equal(err, "no command after --");
-	assert_int_equal(parse("mm -p x", &o, err), -1);
-	assert_int_equal(parse("mm -p 1 0", &o, err), -1);
-	assert_int_equal(parse("mm -p 1 1 0", &o, err), -1);
-	assert_int_equal(parse("mm -p 1 1 1 1", &o, err), -1);
-	assert_string_equal(err, "unexpected argument '1'");
-	assert_int_equal(parse("mm -p 1 --bogus", &o, err), -1);
-	assert_int_equal(parse("mm -p", &o, err), -1);
-	assert_int_equal(parse("mm 0.5", &o, err), -1);
-	assert_int_equal(parse("mm -h", &o, err), 0);
-	assert_true(o.help);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,7 +171,6 @@ int main(void)
 	    cmocka_unit_test(test_untracked_and_full),
 	    cmocka_unit_test(test_pages),
 	    cmocka_unit_test(test_leak_format),
-	    cmocka_unit_test(test_mm_args),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

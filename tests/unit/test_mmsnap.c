@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "../../user/mmsnap.h"
+#include "mm_snapshot.h"
 
 static struct mmsnap_rec rec(__u32 pid, int users, int count, int threads, const char *comm)
 {
@@ -56,7 +56,7 @@ static void test_print(void **state)
 	assert_string_equal(out,
 			    "{\"type\":\"mm_snapshot\",\"pid\":42,\"comm\":\"threads\","
 			    "\"mm_users\":5,\"mm_count\":1,\"threads\":5}\n"
-			    "{\"type\":\"mm_snapshot\",\"pid\":43,\"comm\":\"a\\\"b\\\\c\\u000a\","
+			    "{\"type\":\"mm_snapshot\",\"pid\":43,\"comm\":\"a\\\"b\\\\c\\n\","
 			    "\"mm_users\":1,\"mm_count\":-1,\"threads\":1}\n");
 	free(out);
 }

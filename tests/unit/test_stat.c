@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "stat.h"
+#include "stat_report.h"
+#include "util.h"
 
 /* Run a printer into a string. */
 #define CAPTURE(buf, call)                                                                         \
@@ -64,21 +65,10 @@ static void test_outstanding(void **state)
 	assert_int_equal(stat_outstanding(&s), 0);
 }
 
-static void test_parse_sort(void **state)
+/* The --sort names: tests/unit/test_cli.c. */
+static void test_sort_valid(void **state)
 {
-	enum stat_sort s;
-
 	(void)state;
-	assert_int_equal(stat_parse_sort("hits", &s), 0);
-	assert_int_equal(s, STAT_SORT_HITS);
-	assert_int_equal(stat_parse_sort("bytes", &s), 0);
-	assert_int_equal(s, STAT_SORT_BYTES);
-	assert_int_equal(stat_parse_sort("frag", &s), 0);
-	assert_int_equal(s, STAT_SORT_FRAG);
-	assert_int_equal(stat_parse_sort("outstanding", &s), 0);
-	assert_int_equal(s, STAT_SORT_OUTSTANDING);
-	assert_int_equal(stat_parse_sort("Hits", &s), -1);
-	assert_int_equal(stat_parse_sort("", &s), -1);
 	assert_int_equal(stat_sort_valid(STAT_PAGE, STAT_SORT_FRAG), -1);
 	assert_int_equal(stat_sort_valid(STAT_PAGE, STAT_SORT_OUTSTANDING), -1);
 	assert_int_equal(stat_sort_valid(STAT_PAGE, STAT_SORT_HITS), 0);
@@ -144,7 +134,7 @@ static void test_sum_u64(void **state)
 
 	(void)state;
 	pc[2].untracked_bytes = 7;
-	stat_sum_u64((__u64 *)&sum, pc, sizeof(pc[0]), 3);
+	kmt_sum_u64((uint64_t *)&sum, pc, sizeof(pc[0]), 3);
 	assert_int_equal(sum.hits, 111);
 	assert_int_equal(sum.bytes_req, 2);
 	assert_int_equal(sum.untracked_bytes, 7);
@@ -276,7 +266,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_frag_pct),
 	    cmocka_unit_test(test_outstanding),
-	    cmocka_unit_test(test_parse_sort),
+	    cmocka_unit_test(test_sort_valid),
 	    cmocka_unit_test(test_sort_rows),
 	    cmocka_unit_test(test_sort_pages),
 	    cmocka_unit_test(test_sum_u64),

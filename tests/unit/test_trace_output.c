@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "output.h"
+#include "fmt.h"
+#include "trace_output.h"
 
 static struct kmt_event base(unsigned int type)
 {

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Constants and counters shared by every kmtrace BPF object and user space.
+ */
+#ifndef KMT_COMMON_H
+#define KMT_COMMON_H
+
+#define KMT_COMM_LEN	16
+#define KMT_MODNAME_LEN 56 /* MODULE_NAME_LEN on 64-bit */
+#define KMT_MAX_RANGES	4  /* module text ranges the -m filter checks */
+#define KMT_STACK_DEPTH 32 /* frames bpf_get_stack() looks at for -m's stack walk */
+#define KMT_SLAB_RANGES 16 /* slab-refill functions whose pages are not the caller's */
+
+/* Per-CPU counters (each object's `counters` map), summed by user space. */
+enum kmt_counter {
+	KMT_CNT_LOST = 0,   /* ring buffer reserve failed: event dropped */
+	KMT_CNT_TRACK_FULL, /* allocation not tracked: the pointer table set was full */
+	KMT_CNT_PIDS_FULL,  /* a followed child could not be added to the pid filter */
+	KMT_CNT_STACK_FAIL, /* bpf_get_stack failed on a page event (-m) */
+	KMT_CNT_HIST_FULL,  /* hist: event not counted, the `hist` map was full */
+	KMT_CNT_BULK_CUT,   /* kfree_bulk() calls of over KMT_BULK_MAX objects (the rest unseen) */
+	KMT_CNT_MAX,
+};
+
+/* Allocator families: what an allocation came from. */
+enum kmt_family {
+	KMT_FAM_KMALLOC = 0, /* kmalloc() and friends (kmem:kmalloc, kmem:kfree) */
+	KMT_FAM_PAGE,	     /* the page allocator (kmem:mm_page_alloc, mm_page_free) */
+	KMT_FAM_MAX,
+};
+
+#endif /* KMT_COMMON_H */

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The in-kernel filter (bpf/filter.h): which task, which module, which sizes.
+ * Every command's object includes this once; user space fills `filter`
+ * before load, the `pids` map (-p, -- CMD) and, for a module loaded before
+ * kmtrace started, the module ranges after it.
+ */
+#ifndef KMT_FILTER_BPF_H
+#define KMT_FILTER_BPF_H
+
+#include "filter.h"
+#include "maps.bpf.h"
+
+const volatile struct kmt_filter filter = {.max_size = ~0ULL};
+
+/* Followed tgids (-p, -- CMD and its children). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} pids SEC(".maps");
+
+/* -m: the module's text ranges: [0] core and [1] __init text (module_load,
+ * bpf/modules.bpf.h), [2] core text of a module already loaded (user space);
+ * cleared at module_free. */
+__u64 mod_lo[KMT_MAX_RANGES];
+__u64 mod_hi[KMT_MAX_RANGES];
+
+static __always_inline bool kmt_comm_ok(void)
+{
+	char c[KMT_COMM_LEN];
+
+	bpf_get_current_comm(c, sizeof(c));
+	return bpf_strncmp(c, sizeof(c), (const char *)filter.comm_name) == 0;
+}
+
+/* Task filter (-p / -c / -- CMD) for the current task of TGID; no copies
+ * unless -c. */
+static __always_inline bool kmt_task_ok(__u32 tgid)
+{
+	if (tgid == filter.self_tgid)
+		return false;
+	if (filter.pid && !bpf_map_lookup_elem(&pids, &tgid))
+		return false;
+	if (filter.comm && !kmt_comm_ok())
+		return false;
+	return true;
+}
+
+/* --min-size / --max-size */
+static __always_inline bool kmt_size_ok(__u64 bytes)
+{
+	return !filter.size || (bytes >= filter.min_size && bytes <= filter.max_size);
+}
+
+static __always_inline bool kmt_in_module(__u64 addr)
+{
+	for (int i = 0; i < KMT_MAX_RANGES; i++)
+		if (addr >= mod_lo[i] && addr < mod_hi[i])
+			return true;
+	return false;
+}
+
+/* Whether -m's module has any text known (loaded). */
+static __always_inline bool kmt_module_known(void)
+{
+	return mod_hi[0] || mod_hi[1] || mod_hi[2] || mod_hi[3];
+}
+
+static __always_inline bool kmt_in_slab_refill(__u64 addr)
+{
+	for (int i = 0; i < KMT_SLAB_RANGES; i++)
+		if (addr >= filter.slab_lo[i] && addr < filter.slab_hi[i])
+			return true;
+	return false;
+}
+
+struct kmt_stackbuf {
+	__u64 ip[KMT_STACK_DEPTH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kmt_stackbuf);
+} stackbuf SEC(".maps");
+
+/* -m: the first kernel stack frame of CTX's event inside the module's text,
+ * 0 if none or when a slab refill lies between (a kmalloc's page, not the
+ * module's). */
+static __always_inline __u64 kmt_module_frame(void *ctx)
+{
+	__u32 zero = 0;
+	struct kmt_stackbuf *sb = bpf_map_lookup_elem(&stackbuf, &zero);
+	long n;
+
+	if (!sb)
+		return 0;
+	n = bpf_get_stack(ctx, sb->ip, sizeof(sb->ip), 0);
+	if (n <= 0) {
+		kmt_count(KMT_CNT_STACK_FAIL);
+		return 0;
+	}
+	for (int i = 0; i < KMT_STACK_DEPTH; i++) {
+		if (i >= n / 8)
+			break;
+		if (kmt_in_module(sb->ip[i]))
+			return sb->ip[i];
+		if (kmt_in_slab_refill(sb->ip[i]))
+			return 0;
+	}
+	return 0;
+}
+
+#endif /* KMT_FILTER_BPF_H */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The in-kernel filter every kmtrace command applies before it records
+ * anything: one read-only struct, filled by user space (user/target.c) before
+ * the object is loaded, so the verifier prunes the tests it does not need.
+ * The BPF side is bpf/filter.bpf.h.
+ */
+#ifndef KMT_FILTER_H
+#define KMT_FILTER_H
+
+#include "common.h"
+
+struct kmt_filter {
+	__u64 min_size;	  /* with size: bytes_req (pages: bytes) at least ... */
+	__u64 max_size;	  /* ... and at most */
+	__u32 self_tgid;  /* kmtrace itself, never traced */
+	__u8 pid;	  /* the task's tgid must be in the `pids` map (-p, -- CMD) */
+	__u8 follow_fork; /* children forked by followed tgids join `pids` (-- CMD) */
+	__u8 comm;	  /* the task's comm must equal comm_name (-c) */
+	__u8 module;	  /* the call site (pages: a stack frame) must lie in the module (-m) */
+	__u8 size;	  /* min_size/max_size given */
+	__u8 _pad[7];
+	char comm_name[KMT_COMM_LEN];
+	char module_name[KMT_MODNAME_LEN];
+	/* -m: text of the slab allocator's refill path (from kallsyms).  A page
+	 * allocated there backs kmalloc objects and stays with the slab cache
+	 * when they are freed: not the module's page. */
+	__u64 slab_lo[KMT_SLAB_RANGES];
+	__u64 slab_hi[KMT_SLAB_RANGES];
+};
+
+#endif /* KMT_FILTER_H */

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * `kmtrace hist`: allocations that pass the filter (bpf/filter.bpf.h) become
+ * one per-CPU count in the `hist` map, keyed by (bucket, --by key, interval
+ * generation); nothing per event goes through the ring buffer, which only
+ * carries -m's module load/free (bpf/modules.bpf.h) for symbols.  fork/exit
+ * keep the pid filter of -- CMD (bpf/tasks.bpf.h, no events).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "hist.h"
+#include "filter.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile bool hist_alloc; /* bucket bytes_alloc (else bytes_req) */
+const volatile __u32 hist_by;	/* enum kmt_hist_by */
+const volatile __u64 hist_step; /* 0: log2 buckets, else linear of that width */
+__u32 hist_gen;			/* flipped by user space at each interval */
+
+/* Per-CPU counts; user space sizes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct kmt_hist_key);
+	__type(value, __u64);
+} hist SEC(".maps");
+
+#include "kmem.bpf.h"
+#include "tasks.bpf.h"
+#include "modules.bpf.h"
+
+static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
+{
+	struct kmt_hist_key k = {};
+	bool by_stack = false;
+	__u64 id, site, *v;
+
+	if (!kmt_size_ok(a->bytes_req))
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	if (!kmt_task_ok(id >> 32) || !kmt_attribute(ctx, a, &site, &by_stack))
+		return 0;
+	k.slot = kmt_hist_slot(hist_alloc ? a->bytes_alloc : a->bytes_req, hist_step);
+	k.gen = hist_gen;
+	if (hist_by == KMT_BY_PID)
+		k.key = id >> 32;
+	else if (hist_by == KMT_BY_CALLER)
+		k.key = site;
+	else if (hist_by == KMT_BY_GFP)
+		k.key = a->gfp;
+	/* comm copied only when the key needs it */
+	if (hist_by == KMT_BY_PID || hist_by == KMT_BY_COMM)
+		bpf_get_current_comm(k.comm, sizeof(k.comm));
+	v = kmt_lookup_or_try_init(&hist, &k, &(__u64){0});
+	if (v)
+		(*v)++; /* per-CPU: no atomics */
+	else
+		kmt_count(KMT_CNT_HIST_FULL);
+	return 0;
+}

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel-version layer of the allocator events: every entry point
+ * (raw_tp, classic tracepoint, fentry) on every kernel 6.1 .. 6.18, each
+ * reduced to one struct kmt_alloc or struct kmt_free and handed to the
+ * command's hooks:
+ *
+ *   static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a);
+ *   static __always_inline int kmt_on_free(void *ctx, const struct kmt_free *f);
+ *
+ * A command defines kmt_on_alloc, and kmt_on_free plus KMT_HOOK_FREE when it
+ * wants frees, then includes this file: its object carries exactly those
+ * programs.  Which of the alternatives load is the loader's choice
+ * (user/loader.c: raw_tp first, classic tracepoints as the fallback; fentry
+ * where the kernel allows it).
+ */
+#ifndef KMT_KMEM_BPF_H
+#define KMT_KMEM_BPF_H
+
+#include "common.h"
+#include "core_fixes.bpf.h"
+#include "filter.bpf.h"
+#include "maps.bpf.h"
+
+/* kmt_alloc.flags / kmt_free.flags */
+#define KMT_KF_BULK 0x1 /* free: by kmem_cache_free_bulk() (kfree_bulk, kfree_rcu batches) */
+
+struct kmt_alloc {
+	__u64 call_site; /* the allocating caller (pages: 0) */
+	__u64 ptr;	 /* object address; pages: pfn; 0: the allocation failed */
+	__u64 bytes_req;
+	__u64 bytes_alloc;
+	__u32 gfp;
+	__u32 order;  /* pages */
+	__u32 family; /* enum kmt_family */
+	__u32 flags;
+};
+
+struct kmt_free {
+	__u64 call_site; /* the freeing caller (pages: 0; bulk: kmem_cache_free_bulk) */
+	__u64 ptr;	 /* object address; pages: pfn (never 0 here) */
+	__u32 order;	 /* pages */
+	__u32 family;
+	__u32 flags;
+	__u32 _pad;
+};
+
+/* The command's hooks, defined after the include. */
+static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a);
+#ifdef KMT_HOOK_FREE
+static __always_inline int kmt_on_free(void *ctx, const struct kmt_free *f);
+#endif
+
+/* The key an allocation is tracked by (its address; pages: pfn), 0 for none:
+ * a failed allocation, or kmalloc(0)'s ZERO_SIZE_PTR, which is no object. */
+static __always_inline __u64 kmt_alloc_key(const struct kmt_alloc *a)
+{
+	if (a->family == KMT_FAM_KMALLOC && a->ptr < 4096)
+		return 0;
+	return a->ptr;
+}
+
+/*
+ * -m: whether allocation A is the module's, and where in the module it was
+ * made (*SITE): a kmalloc by its call site; a page by its kernel stack
+ * (*BY_STACK set), which reaches through the kernel helpers it called.
+ * Without -m: everything, at its own call site.
+ */
+static __always_inline bool kmt_attribute(void *ctx, const struct kmt_alloc *a, __u64 *site,
+					  bool *by_stack)
+{
+	*site = a->call_site;
+	if (!filter.module)
+		return true;
+	if (a->family == KMT_FAM_KMALLOC)
+		return kmt_in_module(a->call_site);
+	if (!kmt_module_known())
+		return false;
+	*site = kmt_module_frame(ctx);
+	*by_stack = true;
+	return *site != 0;
+}
+
+/* ---- kmalloc ---------------------------------------------------------------- */
+
+static __always_inline int kmt_kmalloc(void *ctx, __u64 call_site, __u64 ptr, __u64 req,
+				       __u64 alloc, __u64 gfp)
+{
+	struct kmt_alloc a = {
+	    .call_site = call_site,
+	    .ptr = ptr,
+	    .bytes_req = req,
+	    .bytes_alloc = alloc,
+	    .gfp = (__u32)gfp,
+	    .family = KMT_FAM_KMALLOC,
+	};
+
+	return kmt_on_alloc(ctx, &a);
+}
+
+/* raw_tp: args are the tracepoint's TP_PROTO (the same on 6.1 .. 6.18). */
+SEC("raw_tp/kmalloc")
+int BPF_PROG(raw_kmalloc, unsigned long call_site, const void *ptr, size_t req, size_t alloc,
+	     gfp_t gfp)
+{
+	return kmt_kmalloc(ctx, call_site, (__u64)ptr, req, alloc, gfp);
+}
+
+SEC("tracepoint/kmem/kmalloc")
+int tp_kmalloc(void *ctx)
+{
+	__u64 call_site = 0, ptr = 0, req = 0, alloc = 0, gfp = 0;
+
+	if (bpf_core_type_exists(struct trace_event_raw_kmalloc)) {
+		struct trace_event_raw_kmalloc *c = ctx;
+
+		KMT_TP_READ(call_site, c, call_site);
+		KMT_TP_READ(ptr, c, ptr);
+		KMT_TP_READ(req, c, bytes_req);
+		KMT_TP_READ(alloc, c, bytes_alloc);
+		KMT_TP_READ(gfp, c, gfp_flags);
+	} else {
+		struct trace_event_raw_kmem_alloc *c = ctx;
+
+		KMT_TP_READ(call_site, c, call_site);
+		KMT_TP_READ(ptr, c, ptr);
+		KMT_TP_READ(req, c, bytes_req);
+		KMT_TP_READ(alloc, c, bytes_alloc);
+		KMT_TP_READ(gfp, c, gfp_flags);
+	}
+	return kmt_kmalloc(ctx, call_site, ptr, req, alloc, gfp);
+}
+
+/* ---- pages ------------------------------------------------------------------ */
+
+/* Classic tracepoint: it has the pfn (raw_tp only has the struct page *). */
+SEC("tracepoint/kmem/mm_page_alloc")
+int tp_page_alloc(struct trace_event_raw_mm_page_alloc *c)
+{
+	struct kmt_alloc a = {.family = KMT_FAM_PAGE};
+	__u64 gfp = 0;
+
+	a.order = c->order;
+	a.ptr = c->pfn == (unsigned long)-1 ? 0 : c->pfn;
+	bpf_core_read(&gfp, bpf_core_field_size(c->gfp_flags), &c->gfp_flags);
+	a.gfp = (__u32)gfp;
+	a.bytes_req = a.bytes_alloc = 4096ULL << (a.order & 31);
+	return kmt_on_alloc(c, &a);
+}
+
+#ifdef KMT_HOOK_FREE
+/* ---- frees ------------------------------------------------------------------ */
+
+static __always_inline int kmt_kfree(void *ctx, __u64 call_site, __u64 ptr, __u32 flags)
+{
+	struct kmt_free f = {
+	    .call_site = call_site,
+	    .ptr = ptr,
+	    .family = KMT_FAM_KMALLOC,
+	    .flags = flags,
+	};
+
+	if (ptr < 4096) /* kfree(NULL), kfree(ZERO_SIZE_PTR) */
+		return 0;
+	return kmt_on_free(ctx, &f);
+}
+
+SEC("raw_tp/kfree")
+int BPF_PROG(raw_kfree, unsigned long call_site, const void *ptr)
+{
+	return kmt_kfree(ctx, call_site, (__u64)ptr, 0);
+}
+
+SEC("tracepoint/kmem/kfree")
+int tp_kfree(struct trace_event_raw_kfree *c)
+{
+	__u64 call_site = 0, ptr = 0;
+
+	KMT_TP_READ(call_site, c, call_site);
+	KMT_TP_READ(ptr, c, ptr);
+	return kmt_kfree(c, call_site, ptr, 0);
+}
+
+SEC("tracepoint/kmem/mm_page_free")
+int tp_page_free(struct trace_event_raw_mm_page_free *c)
+{
+	struct kmt_free f = {.family = KMT_FAM_PAGE};
+
+	f.ptr = c->pfn;
+	f.order = c->order;
+	return kmt_on_free(c, &f);
+}
+
+/*
+ * kfree_bulk() (which frees kfree_rcu()'s batches) and kmem_cache_free_bulk()
+ * free many objects without a kmem:kfree event each: seen with fentry where
+ * the kernel allows it (probed by the loader).  fentry runs before the
+ * objects are freed, so none can be reallocated meanwhile.
+ */
+#define KMT_BULK_MAX 4096
+
+struct kmt_bulk {
+	void **p;
+	__u64 func;
+};
+
+static long kmt_bulk_one(__u64 i, void *arg)
+{
+	struct kmt_bulk *b = arg;
+	__u64 ptr = 0;
+
+	if (bpf_probe_read_kernel(&ptr, sizeof(ptr), &b->p[i & (KMT_BULK_MAX - 1)]))
+		return 1;
+	kmt_kfree(NULL, b->func, ptr, KMT_KF_BULK);
+	return 0;
+}
+
+/* kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p); the
+ * verifier refuses a direct read of `void **` from the context ("not a
+ * struct"), bpf_get_func_arg() gives it as a number. */
+SEC("fentry/kmem_cache_free_bulk")
+int fe_free_bulk(void *ctx)
+{
+	struct kmt_bulk b = {.func = bpf_get_func_ip(ctx)};
+	__u64 cache = 1, size = 0, p = 0;
+
+	/* kfree_bulk() passes no cache; a named cache's objects (skbs, maple
+	 * nodes, ...) never came from kmalloc: skip the walk. */
+	if (bpf_get_func_arg(ctx, 0, &cache) || cache)
+		return 0;
+	if (bpf_get_func_arg(ctx, 1, &size) || bpf_get_func_arg(ctx, 2, &p) || !p)
+		return 0;
+	b.p = (void **)p;
+	if (size > KMT_BULK_MAX) {
+		kmt_count(KMT_CNT_BULK_CUT);
+		size = KMT_BULK_MAX;
+	}
+	bpf_loop(size, kmt_bulk_one, &b, 0);
+	return 0;
+}
+#endif /* KMT_HOOK_FREE */
+
+#endif /* KMT_KMEM_BPF_H */

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocations still live, as user space saw them: a mirror of the BPF
+ * `allocs` table with who/where/when, for `kmtrace trace`'s leak report and
+ * --perfetto's outstanding_bytes.
+ */
+#ifndef KMT_LIVE_H
+#define KMT_LIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "events.h"
+
+/* One allocation seen (kmalloc or page_alloc event) and not yet freed. */
+struct kmt_live_alloc {
+	uint64_t key; /* kmalloc: ptr; pages: pfn (the BPF table's key) */
+	uint64_t ts_ns;
+	uint64_t call_site;
+	uint64_t bytes_req;
+	uint64_t bytes_alloc;
+	uint32_t kind; /* KMT_EV_KMALLOC or KMT_EV_PAGE_ALLOC */
+	uint32_t order;
+	uint32_t pid, tid;
+	char comm[KMT_COMM_LEN];
+};
+
+struct kmt_live;
+
+/* A table of at most MAX allocations (bounded memory); NULL on ENOMEM. */
+struct kmt_live *kmt_live_new(size_t max);
+void kmt_live_free(struct kmt_live *t);
+size_t kmt_live_count(const struct kmt_live *t);
+/* Allocations not recorded because the table was full. */
+uint64_t kmt_live_dropped(const struct kmt_live *t);
+
+/*
+ * Feed one event: kmalloc/page_alloc add an entry, a tracked kfree/page_free
+ * removes its entry (copied to *GONE when GONE is not NULL).  Returns true
+ * when an entry was removed.
+ */
+bool kmt_live_event(struct kmt_live *t, const struct kmt_event *e, struct kmt_live_alloc *gone);
+
+/*
+ * Take every entry out of the table: a malloc()ed array sorted by ts_ns (NULL
+ * when empty or on ENOMEM), *N entries.
+ */
+struct kmt_live_alloc *kmt_live_take_all(struct kmt_live *t, size_t *n);
+
+#endif /* KMT_LIVE_H */

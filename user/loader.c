@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Loading a command's BPF object down one fallback ladder (see loader.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <bpf/libbpf.h>
+#include "probes.h"
+#include "loader.h"
+
+/* ---- libbpf's log ------------------------------------------------------------------ */
+
+static bool log_verbose;
+static char last_warn[512];
+
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	if (log_verbose)
+		return vfprintf(stderr, fmt, ap);
+	if (lvl == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
+		line[--n] = '\0';
+	if (n)
+		snprintf(last_warn, sizeof(last_warn), "%s", line);
+	return 0;
+}
+
+void kmt_libbpf_log(bool verbose)
+{
+	log_verbose = verbose;
+	libbpf_set_print(libbpf_print);
+}
+
+const char *kmt_libbpf_last(void)
+{
+	return last_warn;
+}
+
+/* ---- programs and groups ------------------------------------------------------------- */
+
+static const struct {
+	const char *label;    /* in the ready line and warnings */
+	const char *event[4]; /* tracepoint or fentry function names */
+	bool quiet;	      /* off is said in the ready line only */
+} groups[KMT_G_MAX] = {
+    [KMT_G_KMALLOC] = {"kmalloc", {"kmalloc", "kfree"}, false},
+    [KMT_G_PAGE] = {"page", {"mm_page_alloc", "mm_page_free"}, false},
+    [KMT_G_BULK] = {"bulk frees", {"kmem_cache_free_bulk"}, true},
+    [KMT_G_THREADS] = {"threads", {"sched_process_fork", "sched_process_exit",
+				   "sched_process_exec"},
+		       false},
+    [KMT_G_MODULES] = {"modules", {"module_load", "module_free"}, false},
+};
+
+enum prog_kind { P_RAW, P_TP, P_FENTRY, P_ITER, P_OTHER };
+
+/* The kind of PROG and the event (tracepoint or function name) it attaches to. */
+static enum prog_kind prog_kind(const struct bpf_program *p, const char **event)
+{
+	const char *sec = bpf_program__section_name(p), *s;
+
+	*event = "";
+	if (!strncmp(sec, "raw_tp/", 7)) {
+		*event = sec + 7;
+		return P_RAW;
+	}
+	if (!strncmp(sec, "tracepoint/", 11) && (s = strchr(sec + 11, '/'))) {
+		*event = s + 1;
+		return P_TP;
+	}
+	if (!strncmp(sec, "fentry/", 7)) {
+		*event = sec + 7;
+		return P_FENTRY;
+	}
+	if (!strncmp(sec, "iter/", 5))
+		return P_ITER;
+	return P_OTHER;
+}
+
+static int group_of(const char *event)
+{
+	for (int g = 0; g < KMT_G_MAX; g++)
+		for (int i = 0; i < 4 && groups[g].event[i]; i++)
+			if (!strcmp(groups[g].event[i], event))
+				return g;
+	return -1;
+}
+
+/* Whether OBJ has a raw_tp program for EVENT. */
+static bool has_raw(struct bpf_object *obj, const char *event)
+{
+	struct bpf_program *p;
+	const char *ev;
+
+	bpf_object__for_each_program(p, obj)
+		if (prog_kind(p, &ev) == P_RAW && !strcmp(ev, event))
+			return true;
+	return false;
+}
+
+/* What the kernel offers, probed once. */
+struct probe {
+	bool raw;		/* raw_tp usable (and not disabled by KMTRACE_NO_RAW_TP) */
+	int fentry[KMT_G_MAX];	/* 0, -errno, or 1: not probed yet */
+	const char *raw_off_why;
+};
+
+static bool raw_env_off(void)
+{
+	/* KMTRACE_NO_RAW_TP=1 (any value but empty or "0") forces the classic
+	 * tracepoints, for tests of the fallback. */
+	const char *v = getenv("KMTRACE_NO_RAW_TP");
+
+	return v && *v && strcmp(v, "0");
+}
+
+/* Choose every program's autoload for this attempt; the groups that will be on. */
+static void choose(struct kmt_loader *l, struct probe *pr, bool use_raw, bool use_fentry,
+		   bool on[KMT_G_MAX], const char *via[KMT_G_MAX])
+{
+	struct bpf_object *obj = l->ops->object(l->skel);
+	struct bpf_program *p;
+
+	memset(on, 0, KMT_G_MAX * sizeof(*on));
+	bpf_object__for_each_program(p, obj)
+	{
+		const char *ev;
+		enum prog_kind k = prog_kind(p, &ev);
+		int g = group_of(ev);
+		bool load = false;
+
+		switch (k) {
+		case P_RAW:
+			load = use_raw && kmt_tp_exists_any(ev);
+			break;
+		case P_TP:
+			load = !(use_raw && has_raw(obj, ev)) && kmt_tp_exists_any(ev);
+			break;
+		case P_FENTRY:
+			if (g >= 0 && pr->fentry[g] == 1) {
+				pr->fentry[g] = kmt_fentry_can_attach(ev);
+				if (pr->fentry[g] && l->verbose)
+					fprintf(stderr, "kmtrace: %s off: fentry %s: %s\n",
+						groups[g].label, ev, strerror(-pr->fentry[g]));
+			}
+			load = use_fentry && g >= 0 && pr->fentry[g] == 0;
+			break;
+		case P_ITER:
+		case P_OTHER:
+			load = true;
+			break;
+		}
+		if (g >= 0 && !l->want[g])
+			load = false;
+		if (k == P_ITER)
+			bpf_program__set_autoattach(p, false);
+		bpf_program__set_autoload(p, load);
+		/* a group is on when its first event is (kmalloc: kmem:kmalloc) */
+		if (load && g >= 0 && !strcmp(ev, groups[g].event[0])) {
+			on[g] = true;
+			via[g] = k == P_RAW ? "raw_tp" : k == P_TP ? "tracepoint" : "fentry";
+		}
+	}
+}
+
+static void warn_off(const struct kmt_loader *l, const struct probe *pr, const bool on[])
+{
+	struct bpf_object *obj = l->ops->object(l->skel);
+
+	for (int g = 0; g < KMT_G_MAX; g++) {
+		struct bpf_program *p;
+		bool in_obj = false, raw_only = true;
+		const char *why;
+
+		if (!l->want[g] || on[g] || groups[g].quiet)
+			continue;
+		bpf_object__for_each_program(p, obj)
+		{
+			const char *ev;
+			enum prog_kind k = prog_kind(p, &ev);
+
+			if (group_of(ev) == g) {
+				in_obj = true;
+				if (k != P_RAW)
+					raw_only = false;
+			}
+		}
+		if (!in_obj)
+			continue;
+		if (raw_only && !pr->raw)
+			why = pr->raw_off_why;
+		else
+			why = "no such tracepoint on this kernel";
+		fprintf(stderr, "kmtrace: warning: %s off: %s (tracepoint %s)\n", groups[g].label,
+			why, groups[g].event[0]);
+	}
+}
+
+int kmt_loader_check(const char *cmd)
+{
+	return !kmt_check_caps(cmd) || !kmt_check_btf(cmd, KMT_VMLINUX_BTF);
+}
+
+int kmt_load(struct kmt_loader *l)
+{
+	struct probe pr = {.raw = true};
+	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+	bool use_raw, use_fentry = true;
+	int err = 0;
+
+	l->skel = NULL;
+	kmt_libbpf_log(l->verbose);
+	if (kmt_loader_check(l->cmd))
+		return 1;
+	/* kernels >= 5.11 account BPF memory to the cgroup; older need this */
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+	if (!kmt_tracefs())
+		return 1;
+	for (int g = 0; g < KMT_G_MAX; g++)
+		pr.fentry[g] = 1;
+	if (raw_env_off()) {
+		pr.raw = false;
+		pr.raw_off_why = "raw_tp disabled by KMTRACE_NO_RAW_TP";
+	} else if (!kmt_have_raw_tp()) {
+		pr.raw = false;
+		pr.raw_off_why = "kernel refuses raw_tp BPF programs";
+	}
+	use_raw = pr.raw;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		bool fentry_used = false;
+
+		l->skel = l->ops->open();
+		if (!l->skel) {
+			fprintf(stderr, "kmtrace: cannot open the BPF object: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		choose(l, &pr, use_raw, use_fentry, l->on, l->via);
+		for (int g = 0; g < KMT_G_MAX; g++)
+			if (l->on[g] && !strcmp(l->via[g], "fentry"))
+				fentry_used = true;
+		if (l->prepare && l->prepare(l->skel, l->arg)) {
+			kmt_unload(l);
+			return 1;
+		}
+		err = l->ops->load(l->skel);
+		if (!err) {
+			l->raw = use_raw;
+			warn_off(l, &pr, l->on);
+			return 0;
+		}
+		kmt_unload(l);
+		if (fentry_used) { /* the extra goes first */
+			if (l->verbose)
+				fprintf(stderr, "kmtrace: fentry load failed (%s), bulk frees off\n",
+					strerror(-err));
+			use_fentry = false;
+			continue;
+		}
+		if (use_raw) {
+			if (l->verbose)
+				fprintf(stderr, "kmtrace: raw_tp load failed (%s), trying tracepoints\n",
+					strerror(-err));
+			use_raw = false;
+			pr.raw = false;
+			pr.raw_off_why = "raw_tp programs failed to load";
+			continue;
+		}
+		break;
+	}
+	fprintf(stderr, "kmtrace: failed to load BPF programs: %s%s%s\n", strerror(-err),
+		last_warn[0] ? "; libbpf: " : "", last_warn);
+	return 1;
+}
+
+int kmt_attach(struct kmt_loader *l)
+{
+	int e = l->ops->attach(l->skel);
+
+	if (e) {
+		fprintf(stderr, "kmtrace: failed to attach BPF programs: %s%s%s\n", strerror(-e),
+			last_warn[0] ? "; libbpf: " : "", last_warn);
+		return 1;
+	}
+	return 0;
+}
+
+void kmt_unload(struct kmt_loader *l)
+{
+	if (l->skel)
+		l->ops->destroy(l->skel);
+	l->skel = NULL;
+}
+
+void kmt_ready(const struct kmt_loader *l, const char *what)
+{
+	int n = 0;
+
+	fprintf(stderr, "kmtrace: ready: %s", what);
+	for (int g = 0; g < KMT_G_MAX; g++) {
+		if (!l->want[g])
+			continue;
+		fprintf(stderr, "%s%s", n++ ? ", " : ": ", groups[g].label);
+		if (l->on[g])
+			fprintf(stderr, " via %s", l->via[g]);
+		else
+			fprintf(stderr, " off");
+	}
+	fputc('\n', stderr);
+}

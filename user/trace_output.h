@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `kmtrace trace` output: events and the leak report, text or JSON. */
+#ifndef KMT_TRACE_OUTPUT_H
+#define KMT_TRACE_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "events.h"
+
+struct kmt_live_alloc;
+
+/* "kmalloc", "kfree", "page_alloc", …; "unknown" for anything else. */
+const char *kmt_event_name(unsigned int type);
+
+/*
+ * One event as one JSON object (no newline).  SYM: call site as
+ * "func+0xoff [mod]" or NULL/""; MODULE: module the call site is in, or NULL.
+ * Returns the length it needed (like snprintf).
+ */
+int kmt_format_json(const struct kmt_event *e, const char *sym, const char *module, char *buf,
+		    size_t len);
+
+/* The text header line (no newline) and one aligned text line (no newline);
+ * TIME is seconds since T0_NS. */
+const char *kmt_text_header(void);
+int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, char *buf,
+		    size_t len);
+
+
+/*
+ * One leak (an allocation still outstanding when MODULE was freed at
+ * UNLOAD_NS) as a JSON object without newline: event "leak", kind, ptr or
+ * pfn/order, bytes, call_site, sym, module, pid, tid, comm, ts_ns (of the
+ * allocation), unload_ts_ns, age_ns.  Returns the length needed.
+ */
+int kmt_format_leak_json(const struct kmt_live_alloc *a, uint64_t unload_ns, const char *module,
+			 const char *sym, char *buf, size_t len);
+
+/* The leak table: a title line, a header line and one line per leak (no newlines). */
+int kmt_format_leak_title(const char *module, size_t n, uint64_t bytes, char *buf, size_t len);
+const char *kmt_leak_text_header(void);
+int kmt_format_leak_text(const struct kmt_live_alloc *a, uint64_t unload_ns, const char *sym,
+			 char *buf, size_t len);
+
+#endif /* KMT_TRACE_OUTPUT_H */

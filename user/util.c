@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Time, per-CPU sums, stop signals (see util.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "util.h"
+
+uint64_t kmt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void kmt_sum_u64(uint64_t *dst, const void *percpu, size_t value_size, int ncpu)
+{
+	size_t nf = value_size / sizeof(uint64_t);
+	const uint64_t *v = percpu;
+
+	memset(dst, 0, value_size);
+	for (int c = 0; c < ncpu; c++)
+		for (size_t i = 0; i < nf; i++)
+			dst[i] += v[(size_t)c * nf + i];
+}
+
+int kmt_percpu_sum(int fd, const void *key, void *out, size_t value_size)
+{
+	int ncpu = libbpf_num_possible_cpus(), err;
+	void *vals;
+
+	memset(out, 0, value_size);
+	if (ncpu <= 0) {
+		errno = -ncpu;
+		return -1;
+	}
+	/* per-CPU values are 8-byte aligned, value_size is a multiple of 8 here */
+	vals = calloc((size_t)ncpu, value_size);
+	if (!vals)
+		return -1;
+	err = bpf_map_lookup_elem(fd, key, vals);
+	if (!err)
+		kmt_sum_u64(out, vals, value_size, ncpu);
+	free(vals);
+	return err ? -1 : 0;
+}
+
+uint64_t kmt_counter(int fd, uint32_t idx)
+{
+	uint64_t v = 0;
+
+	kmt_percpu_sum(fd, &idx, &v, sizeof(v));
+	return v;
+}
+
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+}
+
+void kmt_stop_on_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int kmt_stop_signal(void)
+{
+	return stop_sig;
+}
+
+void kmt_nap_ms(unsigned int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	if (!stop_sig)
+		nanosleep(&ts, NULL); /* EINTR on a stop signal */
+}
