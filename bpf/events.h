@@ -10,7 +10,6 @@
 
 #include "common.h"
 
-
 enum kmt_event_type {
 	KMT_EV_KMALLOC = 1,
 	KMT_EV_KFREE,

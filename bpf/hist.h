@@ -8,7 +8,6 @@
 
 #include "common.h"
 
-
 enum kmt_hist_by {
 	KMT_BY_NONE = 0,
 	KMT_BY_PID,    /* key: tgid, comm: the thread's */

@@ -111,23 +111,21 @@ int tp_kmalloc(void *ctx)
 {
 	__u64 call_site = 0, ptr = 0, req = 0, alloc = 0, gfp = 0;
 
-	if (bpf_core_type_exists(struct trace_event_raw_kmalloc)) {
-		struct trace_event_raw_kmalloc *c = ctx;
+/* the same fields in both flavors of the context */
+#define READ_KMALLOC(c)                                                                            \
+	do {                                                                                       \
+		KMT_TP_READ(call_site, c, call_site);                                              \
+		KMT_TP_READ(ptr, c, ptr);                                                          \
+		KMT_TP_READ(req, c, bytes_req);                                                    \
+		KMT_TP_READ(alloc, c, bytes_alloc);                                                \
+		KMT_TP_READ(gfp, c, gfp_flags);                                                    \
+	} while (0)
 
-		KMT_TP_READ(call_site, c, call_site);
-		KMT_TP_READ(ptr, c, ptr);
-		KMT_TP_READ(req, c, bytes_req);
-		KMT_TP_READ(alloc, c, bytes_alloc);
-		KMT_TP_READ(gfp, c, gfp_flags);
-	} else {
-		struct trace_event_raw_kmem_alloc *c = ctx;
-
-		KMT_TP_READ(call_site, c, call_site);
-		KMT_TP_READ(ptr, c, ptr);
-		KMT_TP_READ(req, c, bytes_req);
-		KMT_TP_READ(alloc, c, bytes_alloc);
-		KMT_TP_READ(gfp, c, gfp_flags);
-	}
+	if (bpf_core_type_exists(struct trace_event_raw_kmalloc))
+		READ_KMALLOC((struct trace_event_raw_kmalloc *)ctx);
+	else
+		READ_KMALLOC((struct trace_event_raw_kmem_alloc *)ctx);
+#undef READ_KMALLOC
 	return kmt_kmalloc(ctx, call_site, ptr, req, alloc, gfp);
 }
 

@@ -8,7 +8,6 @@
 
 #include "common.h"
 
-
 struct mmsnap_rec {
 	__u32 pid;	  /* tgid */
 	__s32 mm_users;	  /* mm->mm_users */

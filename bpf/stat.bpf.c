@@ -96,6 +96,14 @@ static __always_inline struct kmstat_totals *get_totals(void)
 	return bpf_map_lookup_elem(&totals, &zero);
 }
 
+/* The totals, when the current task passes the filter; else NULL. */
+static __always_inline struct kmstat_totals *task_totals(void)
+{
+	if (filtering() && !task_ok())
+		return NULL;
+	return get_totals();
+}
+
 /* Index of KEY's row, a new one on first sight; -1: the row table is full. */
 static __always_inline __s64 row_index_slow(__u64 key)
 {
@@ -157,14 +165,11 @@ static __always_inline void credit_free(struct kmstat_totals *t, __s64 idx, __u6
 static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u64 alloc)
 {
 	__u64 key = kmt_alloc_key(&(struct kmt_alloc){.ptr = ptr, .family = KMT_FAM_KMALLOC});
-	struct kmstat_totals *t;
+	struct kmstat_totals *t = task_totals();
 	struct kmstat_site *s;
 	struct pt_ent old;
 	__s64 idx;
 
-	if (filtering() && !task_ok())
-		return;
-	t = get_totals();
 	if (!t)
 		return;
 	if (!ptr) {
@@ -246,11 +251,8 @@ static __always_inline void on_page_alloc(bool ok, __u32 order, __u32 gfp)
 	struct kmstat_page_key k = {.order = order, .gfp = gfp};
 	struct kmstat_page zero = {}, *r;
 	__u64 n = 1ULL << (order & 31);
-	struct kmstat_totals *t;
+	struct kmstat_totals *t = task_totals();
 
-	if (filtering() && !task_ok())
-		return;
-	t = get_totals();
 	if (!t)
 		return;
 	if (ok) {
@@ -259,11 +261,7 @@ static __always_inline void on_page_alloc(bool ok, __u32 order, __u32 gfp)
 	} else {
 		t->page_alloc_fails++;
 	}
-	r = bpf_map_lookup_elem(&pages, &k);
-	if (!r) {
-		bpf_map_update_elem(&pages, &k, &zero, BPF_NOEXIST);
-		r = bpf_map_lookup_elem(&pages, &k);
-	}
+	r = kmt_lookup_or_try_init(&pages, &k, &zero);
 	if (!r) {
 		t->site_full++;
 		return;
@@ -278,11 +276,8 @@ static __always_inline void on_page_alloc(bool ok, __u32 order, __u32 gfp)
 
 static __always_inline void on_page_free(__u32 order)
 {
-	struct kmstat_totals *t;
+	struct kmstat_totals *t = task_totals();
 
-	if (filtering() && !task_ok())
-		return;
-	t = get_totals();
 	if (!t)
 		return;
 	t->page_frees++;

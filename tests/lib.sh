@@ -76,3 +76,42 @@ exits_with() {
 	fi
 	rm -f "$_err"
 }
+
+# --- running kmtrace in the background ---------------------------------------------
+# KMTRACE: the binary (host tests set it to build/kmtrace; in the guest it is
+# on PATH).
+
+# wait_ready FILE [PID]: until kmtrace wrote its ready line to FILE (30 s at
+# most, less when process PID is gone first).  0 when it did.
+wait_ready() {
+	_w=0
+	while [ $_w -lt 300 ]; do
+		grep -q '^kmtrace: ready' "$1" && return 0
+		if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then break; fi
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+	grep -q '^kmtrace: ready' "$1"
+}
+
+# start_kmtrace OUT ERR ARGS...: kmtrace ARGS in the background (its pid in
+# $kt), stdout to OUT, stderr to ERR, until it is ready.  0 when it is.
+start_kmtrace() {
+	_o=$1
+	_e=$2
+	shift 2
+	"${KMTRACE:-kmtrace}" "$@" >"$_o" 2>"$_e" &
+	kt=$!
+	wait_ready "$_e" $kt
+}
+
+# stop_kmtrace [NAME]: after a second (RCU-deferred frees settle), SIGINT
+# the kmtrace start_kmtrace started; $krc gets its exit status; with NAME, a
+# check that it is 0.
+stop_kmtrace() {
+	sleep 1
+	kill -INT $kt
+	wait $kt
+	krc=$?
+	if [ -n "${1:-}" ]; then eq "$1: kmtrace exits 0 on SIGINT" "$krc" 0; fi
+}

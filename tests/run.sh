@@ -3,6 +3,8 @@
 # Runs every test and ends with one line "N passed, N failed".
 #   tests/run.sh [PATTERN...]   only tests whose path contains a PATTERN
 # Environment: KMT_VM_KERNELS (default "6.1 6.12"), KMT_NO_VM=1 skips VM tests.
+# Host tests: tests/host/*.sh; VM tests: tests/guest/*.sh, each booted in every
+# kernel's VM (see vm_test below).
 # Test scripts print TAP lines ("ok - …" / "not ok - … # why"); unit tests are
 # cmocka binaries run with TAP output. A script that exits non-zero counts as
 # one more failure. Full output: build/test.log.
@@ -50,11 +52,23 @@ done
 for t in tests/host/*.sh; do
 	[[ -f $t ]] && run_one "$t" bash "$t"
 done
+# Each tests/guest/*.sh runs in a VM of every kernel (vm_guest of
+# tests/lib.sh), with the minimum number of checks its "# vm-checks: N"
+# header line names; lines of the console log matching its "# vm-show: REGEX"
+# header line are shown too.
+vm_test() { # NAME MIN SHOW
+	vm_guest "$1" "$2"
+	if [[ -n $3 ]]; then grep -E -- "$3" "build/vm-$1-$KMT_KERNEL.log" | cut -c1-100; fi
+}
 if [[ "${KMT_NO_VM:-0}" != 1 ]]; then
-	for t in tests/vm/*.sh; do
-		[[ -f $t ]] || continue
+	. tests/lib.sh
+	for g in tests/guest/*.sh; do
+		[[ -f $g ]] || continue
+		name=$(basename "$g" .sh)
+		min=$(sed -n 's/^# vm-checks: *\([0-9]*\).*/\1/p' "$g" | head -n 1)
+		show=$(sed -n 's/^# vm-show: *//p' "$g" | head -n 1)
 		for k in ${KMT_VM_KERNELS:-6.1 6.12}; do
-			KMT_KERNEL=$k run_one "$t@$k" bash "$t"
+			KMT_KERNEL=$k run_one "$g@$k" vm_test "$name" "${min:-1}" "$show"
 		done
 	done
 fi

@@ -110,7 +110,10 @@ static int unsupported(const struct kmt_optdef *d, char *err, size_t errlen)
 			names[n++] = kmt_specs[i]->name;
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-					i == 0 ? "" : i + 1 == n ? " and " : ", ", names[i]);
+					i == 0	     ? ""
+					: i + 1 == n ? " and "
+						     : ", ",
+					names[i]);
 	return kmt_fail(err, errlen, "%s is not supported (it applies to %s)",
 			label(d, lab, sizeof(lab)), n ? list : "no command");
 }
@@ -130,7 +133,10 @@ static int exclusive(const struct kmt_cmd_spec *spec, char *err, size_t errlen)
 		parts[n++] = "-- CMD";
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-					i == 0 ? "" : i + 1 == n ? " and " : ", ", parts[i]);
+					i == 0	     ? ""
+					: i + 1 == n ? " and "
+						     : ", ",
+					parts[i]);
 	return kmt_fail(err, errlen, "%s %s", list,
 			n > 1 ? "are mutually exclusive" : "can be given only once");
 }
@@ -144,14 +150,21 @@ static int set_value(const struct kmt_optdef *d, const char *v, struct kmt_args 
 	uint64_t u;
 
 	switch (d->kind) {
-	case KMT_K_FLAG:
-		*(bool *)field = true;
+	case KMT_K_FLAG: {
+		bool t = true;
+
+		memcpy(field, &t, sizeof(t));
 		return 0;
+	}
 	case KMT_K_PID:
 		if (kmt_parse_u64(v, &u) || u < d->lo || u > d->hi)
 			return kmt_fail(err, errlen, "invalid pid '%s' (%llu..%llu)", v,
 					(unsigned long long)d->lo, (unsigned long long)d->hi);
-		*(pid_t *)field = (pid_t)u;
+		{
+			pid_t p = (pid_t)u;
+
+			memcpy(field, &p, sizeof(p));
+		}
 		return 0;
 	case KMT_K_U64:
 		if (kmt_parse_u64(v, &u) || u < d->lo || u > d->hi) {
@@ -163,22 +176,31 @@ static int set_value(const struct kmt_optdef *d, const char *v, struct kmt_args 
 			return kmt_fail(err, errlen, "invalid --%s '%s' (%llu..%llu)", d->name, v,
 					(unsigned long long)d->lo, (unsigned long long)d->hi);
 		}
-		*(uint64_t *)field = u;
+		memcpy(field, &u, sizeof(u));
 		return 0;
-	case KMT_K_SECONDS:
-		if (kmt_parse_seconds(v, (double)d->hi, (double *)field))
+	case KMT_K_SECONDS: {
+		double secs;
+
+		if (kmt_parse_seconds(v, (double)d->hi, &secs))
 			return kmt_fail(err, errlen, "invalid --%s '%s' (seconds, > 0)", d->name,
 					v);
+		memcpy(field, &secs, sizeof(secs));
 		return 0;
+	}
 	case KMT_K_PATH:
 		if (!*v)
 			return kmt_fail(err, errlen, "empty --%s path", d->name);
-		*(const char **)field = v;
+		memcpy(field, &v, sizeof(v));
 		return 0;
 	case KMT_K_COMM:
 		if (!*v)
 			return kmt_fail(err, errlen, "empty command name");
-		/* the kernel keeps 15 bytes of comm */
+		/* the kernel keeps 15 bytes of comm: a longer name never matches */
+		if (strlen(v) >= KMT_COMM_LEN)
+			return kmt_fail(err, errlen,
+					"command name '%s' is longer than the kernel's 15 bytes "
+					"(its comm is '%.15s')",
+					v, v);
 		snprintf(field, KMT_COMM_LEN, "%s", v);
 		return 0;
 	case KMT_K_MODULE:
@@ -196,7 +218,7 @@ static int set_value(const struct kmt_optdef *d, const char *v, struct kmt_args 
 
 		for (const struct kmt_choice *c = d->choices; c->name; c++) {
 			if (!strcmp(v, c->name)) {
-				*(int *)field = c->value;
+				memcpy(field, &c->value, sizeof(c->value));
 				return 0;
 			}
 		}
@@ -212,13 +234,13 @@ static int set_value(const struct kmt_optdef *d, const char *v, struct kmt_args 
 		for (int i = 1; i < KMT_O_MAX; i++) {
 			const struct kmt_optdef *o = &kmt_optdefs[i];
 
-			if (o != d && o->kind == KMT_K_MODE && o->off == d->off &&
-			    a->given[o->id])
-				return kmt_fail(err, errlen, "%s: use only one of --caller, "
-							     "--alloc, --page",
+			if (o != d && o->kind == KMT_K_MODE && o->off == d->off && a->given[o->id])
+				return kmt_fail(err, errlen,
+						"%s: use only one of --caller, "
+						"--alloc, --page",
 						label(d, lab, sizeof(lab)));
 		}
-		*(int *)field = d->choices[0].value;
+		memcpy(field, &d->choices[0].value, sizeof(d->choices[0].value));
 		return 0;
 	}
 	return kmt_fail(err, errlen, "internal error: option --%s", d->name);

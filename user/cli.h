@@ -53,7 +53,7 @@ enum kmt_kind {
 	KMT_K_PID,     /* pid_t, decimal within [lo, hi] */
 	KMT_K_SECONDS, /* double, > 0 and <= hi seconds */
 	KMT_K_PATH,    /* const char *, not empty */
-	KMT_K_COMM,    /* char[KMT_COMM_LEN], not empty, cut to 15 bytes like the kernel's */
+	KMT_K_COMM,    /* char[KMT_COMM_LEN], 1..15 bytes (the kernel's comm) */
 	KMT_K_MODULE,  /* char[KMT_MODNAME_LEN], [A-Za-z0-9_-], '-' stored as '_' */
 	KMT_K_CHOICE,  /* int, one of choices[] */
 	KMT_K_MODE,    /* int = choices[0].value; options sharing the field exclude each other */
@@ -71,8 +71,8 @@ struct kmt_optdef {
 	const char *arg;  /* value name in --help ("PID"); NULL: a flag */
 	const char *help; /* --help text; '\n' continues on an indented line */
 	enum kmt_kind kind;
-	size_t off;	  /* offsetof(struct kmt_args, field) */
-	uint64_t lo, hi;  /* KMT_K_U64 / KMT_K_PID bounds; KMT_K_SECONDS: hi */
+	size_t off;			  /* offsetof(struct kmt_args, field) */
+	uint64_t lo, hi;		  /* KMT_K_U64 / KMT_K_PID bounds; KMT_K_SECONDS: hi */
 	const struct kmt_choice *choices; /* KMT_K_CHOICE (NULL-named end), KMT_K_MODE */
 };
 
@@ -101,19 +101,19 @@ struct kmt_args {
 	bool json, verbose, help;
 	const char *ko, *perfetto;
 	/* INTERVAL [COUNT] */
-	double interval; /* 0: none given */
-	uint64_t count;	 /* 0: none */
-	int npos;	 /* how many of them were given */
+	double interval;       /* 0: none given */
+	uint64_t count;	       /* 0: none */
+	int npos;	       /* how many of them were given */
 	bool given[KMT_O_MAX]; /* which options appeared */
 };
 
 struct kmt_cmd_spec {
-	const char *name;	 /* "trace" */
-	const char *synopsis;	 /* the usage lines after "usage: kmtrace NAME " */
-	const char *about;	 /* what the command does (lines), after the synopsis */
+	const char *name;	  /* "trace" */
+	const char *synopsis;	  /* the usage lines after "usage: kmtrace NAME " */
+	const char *about;	  /* what the command does (lines), after the synopsis */
 	const enum kmt_opt *opts; /* the options it takes, in --help order, KMT_O_NONE-ended */
-	bool takes_cmd;		 /* -- CMD [ARGS...] */
-	bool takes_interval;	 /* INTERVAL [COUNT] */
+	bool takes_cmd;		  /* -- CMD [ARGS...] */
+	bool takes_interval;	  /* INTERVAL [COUNT] */
 	const char *interval_help;
 	const char *notes; /* after the options, or NULL */
 	/* Checks of the whole command line (after the generic ones): 0, or -1

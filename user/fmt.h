@@ -164,7 +164,6 @@ static inline void kmt_sb_json_str(struct kmt_sb *b, const char *s, size_t maxle
 	kmt_sb_putc(b, '"');
 }
 
-
 /*
  * JSON string of S (at most MAXLEN bytes, stops at NUL), with quotes, into
  * OUT: control characters, DEL and bytes >= 0x80 become \u00XX (comm is raw

@@ -218,7 +218,8 @@ static int run(struct hist_run *r)
 
 		if (next_print && next_print > now && next_print - now < nap)
 			nap = next_print - now;
-		ring_buffer__poll(rb, (int)((nap + 999999) / 1000000)); /* module events, or a nap */
+		ring_buffer__poll(rb,
+				  (int)((nap + 999999) / 1000000)); /* module events, or a nap */
 		if (kmt_stop_signal() || r->out_err)
 			break;
 		now = kmt_now_ns();
@@ -270,6 +271,8 @@ int cmd_hist(int argc, char **argv)
 	    .want = {[KMT_G_KMALLOC] = true,
 		     [KMT_G_THREADS] = a.cmd != NULL, /* to follow CMD's children */
 		     [KMT_G_MODULES] = a.module[0] != '\0'},
+	    .need = {[KMT_G_KMALLOC] = "hist counts kmallocs",
+		     [KMT_G_MODULES] = a.module[0] ? "-m follows module loads" : NULL},
 	    .verbose = a.verbose,
 	    .prepare = prepare,
 	    .arg = &r,
@@ -277,17 +280,6 @@ int cmd_hist(int argc, char **argv)
 	if (kmt_load(&r.ld))
 		goto out;
 	r.skel = r.ld.skel;
-	if (!r.ld.on[KMT_G_KMALLOC]) {
-		fprintf(stderr, "kmtrace: this kernel has no tracepoint kmem:kmalloc\n");
-		goto out;
-	}
-	if (a.module[0] && !r.ld.on[KMT_G_MODULES]) {
-		fprintf(stderr,
-			"kmtrace: -m %s: this kernel has no module tracepoints "
-			"(no loadable module support?)\n",
-			a.module);
-		goto out;
-	}
 	set_scope(&r);
 	if (kmt_target_set_pids(&r.tg, bpf_map__fd(r.skel->maps.pids)) || kmt_attach(&r.ld))
 		goto out;

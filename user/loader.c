@@ -54,8 +54,8 @@ static const struct {
     [KMT_G_KMALLOC] = {"kmalloc", {"kmalloc", "kfree"}, false},
     [KMT_G_PAGE] = {"page", {"mm_page_alloc", "mm_page_free"}, false},
     [KMT_G_BULK] = {"bulk frees", {"kmem_cache_free_bulk"}, true},
-    [KMT_G_THREADS] = {"threads", {"sched_process_fork", "sched_process_exit",
-				   "sched_process_exec"},
+    [KMT_G_THREADS] = {"threads",
+		       {"sched_process_fork", "sched_process_exit", "sched_process_exec"},
 		       false},
     [KMT_G_MODULES] = {"modules", {"module_load", "module_free"}, false},
 };
@@ -100,16 +100,15 @@ static bool has_raw(struct bpf_object *obj, const char *event)
 	struct bpf_program *p;
 	const char *ev;
 
-	bpf_object__for_each_program(p, obj)
-		if (prog_kind(p, &ev) == P_RAW && !strcmp(ev, event))
-			return true;
+	bpf_object__for_each_program(p, obj) if (prog_kind(p, &ev) == P_RAW &&
+						 !strcmp(ev, event)) return true;
 	return false;
 }
 
 /* What the kernel offers, probed once. */
 struct probe {
-	bool raw;		/* raw_tp usable (and not disabled by KMTRACE_NO_RAW_TP) */
-	int fentry[KMT_G_MAX];	/* 0, -errno, or 1: not probed yet */
+	bool raw;	       /* raw_tp usable (and not disabled by KMTRACE_NO_RAW_TP) */
+	int fentry[KMT_G_MAX]; /* 0, -errno, or 1: not probed yet */
 	const char *raw_off_why;
 };
 
@@ -171,14 +170,15 @@ static void choose(struct kmt_loader *l, struct probe *pr, bool use_raw, bool us
 	}
 }
 
+/* Why each wanted group is off: one warning line per reason. */
 static void warn_off(const struct kmt_loader *l, const struct probe *pr, const bool on[])
 {
 	struct bpf_object *obj = l->ops->object(l->skel);
+	const char *why[KMT_G_MAX] = {0};
 
 	for (int g = 0; g < KMT_G_MAX; g++) {
 		struct bpf_program *p;
 		bool in_obj = false, raw_only = true;
-		const char *why;
 
 		if (!l->want[g] || on[g] || groups[g].quiet)
 			continue;
@@ -193,14 +193,23 @@ static void warn_off(const struct kmt_loader *l, const struct probe *pr, const b
 					raw_only = false;
 			}
 		}
-		if (!in_obj)
+		if (in_obj)
+			why[g] = raw_only && !pr->raw ? pr->raw_off_why : "no such tracepoint";
+	}
+	for (int g = 0; g < KMT_G_MAX; g++) {
+		int n = 0;
+
+		if (!why[g])
 			continue;
-		if (raw_only && !pr->raw)
-			why = pr->raw_off_why;
-		else
-			why = "no such tracepoint on this kernel";
-		fprintf(stderr, "kmtrace: warning: %s off: %s (tracepoint %s)\n", groups[g].label,
-			why, groups[g].event[0]);
+		fputs("kmtrace: warning: ", stderr);
+		for (int h = g; h < KMT_G_MAX; h++) {
+			if (!why[h] || strcmp(why[h], why[g]))
+				continue;
+			fprintf(stderr, "%s%s", n++ ? ", " : "", groups[h].label);
+			if (h != g)
+				why[h] = NULL;
+		}
+		fprintf(stderr, " off: %s\n", why[g]);
 	}
 }
 
@@ -254,20 +263,33 @@ int kmt_load(struct kmt_loader *l)
 		err = l->ops->load(l->skel);
 		if (!err) {
 			l->raw = use_raw;
+			for (int g = 0; g < KMT_G_MAX; g++) {
+				if (l->need[g] && !l->on[g]) {
+					fprintf(stderr,
+						"kmtrace: %s: %s, but this kernel has no %s events "
+						"(tracepoint %s)\n",
+						l->cmd, l->need[g], groups[g].label,
+						groups[g].event[0]);
+					kmt_unload(l);
+					return 1;
+				}
+			}
 			warn_off(l, &pr, l->on);
 			return 0;
 		}
 		kmt_unload(l);
 		if (fentry_used) { /* the extra goes first */
 			if (l->verbose)
-				fprintf(stderr, "kmtrace: fentry load failed (%s), bulk frees off\n",
+				fprintf(stderr,
+					"kmtrace: fentry load failed (%s), bulk frees off\n",
 					strerror(-err));
 			use_fentry = false;
 			continue;
 		}
 		if (use_raw) {
 			if (l->verbose)
-				fprintf(stderr, "kmtrace: raw_tp load failed (%s), trying tracepoints\n",
+				fprintf(stderr,
+					"kmtrace: raw_tp load failed (%s), trying tracepoints\n",
 					strerror(-err));
 			use_raw = false;
 			pr.raw = false;

@@ -69,14 +69,16 @@ struct kmt_loader {
 	const char *cmd; /* the subcommand, in messages */
 	const struct kmt_skel_ops *ops;
 	bool want[KMT_G_MAX]; /* the groups the command uses */
-	bool verbose;	      /* -v: libbpf's debug output */
+	/* Groups the command cannot do without: why, for the error when off. */
+	const char *need[KMT_G_MAX];
+	bool verbose; /* -v: libbpf's debug output */
 	/* Before each load attempt: rodata, map sizes.  0, or -1 (gives up). */
 	int (*prepare)(void *skel, void *arg);
 	void *arg;
 	/* out */
 	void *skel;
-	bool raw;		/* raw_tp programs in use */
-	bool on[KMT_G_MAX];	/* the groups that loaded */
+	bool raw;		    /* raw_tp programs in use */
+	bool on[KMT_G_MAX];	    /* the groups that loaded */
 	const char *via[KMT_G_MAX]; /* "raw_tp", "tracepoint" or "fentry" */
 };
 

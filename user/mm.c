@@ -93,8 +93,8 @@ static void out_line(struct timeline *t)
 		t->out_err = true;
 }
 
-static void text_line(struct timeline *t, uint64_t ts, const char *ev, uint32_t pid, const char *tid,
-		      int users, const char *comm, const char *detail)
+static void text_line(struct timeline *t, uint64_t ts, const char *ev, uint32_t pid,
+		      const char *tid, int users, const char *comm, const char *detail)
 {
 	char c[KMT_COMM_LEN + 1];
 
@@ -160,8 +160,8 @@ static int on_event(void *ctx, void *data, size_t size)
 }
 
 /* A sampled value: "snapshot" (first value of a -p target) or "mm_users_change". */
-static void sample_line(struct timeline *t, const char *ev, uint64_t ts, struct mm_proc *p, int users,
-			int prev, int threads)
+static void sample_line(struct timeline *t, const char *ev, uint64_t ts, struct mm_proc *p,
+			int users, int prev, int threads)
 {
 	char comm[4 * KMT_COMM_LEN + 8], detail[64];
 
@@ -279,8 +279,8 @@ static int follow(struct timeline *t)
 	}
 	t->target = t->tg.pid ? (uint32_t)t->tg.pid : (uint32_t)t->tg.child;
 	t->t0 = kmt_now_ns();
-	snprintf(what, sizeof(what), "mm_users timeline of pid %u, samples every %.3f s",
-		 t->target, a->interval);
+	snprintf(what, sizeof(what), "mm_users timeline of pid %u, samples every %.3f s", t->target,
+		 a->interval);
 	kmt_ready(&t->ld, what);
 	if (!a->json)
 		printf("%s\n", text_header());
@@ -349,17 +349,13 @@ static int timeline(const struct kmt_args *a)
 	    .cmd = "mm",
 	    .ops = &mm_bpf_ops,
 	    .want = {[KMT_G_THREADS] = true},
+	    .need = {[KMT_G_THREADS] = "the timeline follows thread events"},
 	    .verbose = a->verbose,
 	    .prepare = prepare,
 	    .arg = t,
 	};
 	if (kmt_load(&t->ld))
 		goto out;
-	if (!t->ld.on[KMT_G_THREADS]) {
-		fprintf(stderr, "kmtrace: mm: this kernel has no usable thread events "
-				"(raw_tp sched_process_fork/exit)\n");
-		goto out;
-	}
 	t->iter = bpf_program__attach_iter(((struct mm_bpf *)t->ld.skel)->progs.mm_snapshot, NULL);
 	if (!t->iter) {
 		fprintf(stderr, "kmtrace: mm: task iterator failed: %s\n", strerror(errno));

@@ -103,4 +103,3 @@ out:
 		buf = malloc(1);
 	return (struct mmsnap_rec *)buf;
 }
-

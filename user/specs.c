@@ -14,21 +14,20 @@
 #define ONE_YEAR   31536000
 
 static const struct kmt_choice fields[] = {
-    {"req", HIST_REQ},
-    {"bytes_req", HIST_REQ},
-    {"alloc", HIST_ALLOC},
-    {"bytes_alloc", HIST_ALLOC},
+    {"req", HIST_REQ}, {"bytes_req", HIST_REQ}, {"alloc", HIST_ALLOC}, {"bytes_alloc", HIST_ALLOC},
     {NULL, 0},
 };
 
 static const struct kmt_choice bys[] = {
-    {"pid", KMT_BY_PID}, {"comm", KMT_BY_COMM}, {"caller", KMT_BY_CALLER},
-    {"gfp", KMT_BY_GFP}, {NULL, 0},
+    {"pid", KMT_BY_PID}, {"comm", KMT_BY_COMM}, {"caller", KMT_BY_CALLER}, {"gfp", KMT_BY_GFP},
+    {NULL, 0},
 };
 
 static const struct kmt_choice sorts[] = {
-    {"bytes", STAT_SORT_BYTES}, {"hits", STAT_SORT_HITS},
-    {"frag", STAT_SORT_FRAG},   {"outstanding", STAT_SORT_OUTSTANDING},
+    {"bytes", STAT_SORT_BYTES},
+    {"hits", STAT_SORT_HITS},
+    {"frag", STAT_SORT_FRAG},
+    {"outstanding", STAT_SORT_OUTSTANDING},
     {NULL, 0},
 };
 
@@ -38,10 +37,10 @@ static const struct kmt_choice mode_page[] = {{"page", STAT_PAGE}};
 
 const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
     [KMT_O_PID] = {KMT_O_PID, 'p', "pid", "PID",
-		   "that process only (all its threads; a thread id means\nits process)",
-		   KMT_K_PID, ARG(pid), 1, PID_MAX, NULL},
+		   "that process only (all its threads; a thread id means\nits process)", KMT_K_PID,
+		   ARG(pid), 1, PID_MAX, NULL},
     [KMT_O_COMM] = {KMT_O_COMM, 'c', "comm", "COMM",
-		    "tasks with that command name only (cut to 15 bytes,\nas the kernel does)",
+		    "tasks with that command name only (at most 15 bytes:\nthe kernel's comm)",
 		    KMT_K_COMM, ARG(comm), 0, 0, NULL},
     [KMT_O_MODULE] = {KMT_O_MODULE, 'm', "module", "NAME",
 		      "allocations whose call site is in module NAME's code\n"
@@ -50,11 +49,11 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 		      "allocated is reported as leaks",
 		      KMT_K_MODULE, ARG(module), 0, 0, NULL},
     [KMT_O_MIN_SIZE] = {KMT_O_MIN_SIZE, 0, "min-size", "N",
-			"kmalloc bytes_req (page bytes) at least N", KMT_K_U64, ARG(min_size),
-			0, UINT64_MAX, NULL},
+			"kmalloc bytes_req (page bytes) at least N", KMT_K_U64, ARG(min_size), 0,
+			UINT64_MAX, NULL},
     [KMT_O_MAX_SIZE] = {KMT_O_MAX_SIZE, 0, "max-size", "N",
-			"kmalloc bytes_req (page bytes) at most N", KMT_K_U64, ARG(max_size),
-			0, UINT64_MAX, NULL},
+			"kmalloc bytes_req (page bytes) at most N", KMT_K_U64, ARG(max_size), 0,
+			UINT64_MAX, NULL},
     [KMT_O_CALLER] = {KMT_O_CALLER, 0, "caller", NULL, "kmalloc per call site (default)",
 		      KMT_K_MODE, ARG(mode), 0, 0, mode_caller},
     [KMT_O_ALLOC] = {KMT_O_ALLOC, 0, "alloc", NULL, "kmalloc per allocation size (bytes_alloc)",
@@ -67,11 +66,11 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
     [KMT_O_BY] = {KMT_O_BY, 0, "by", "K", "one histogram per pid (with comm), comm, caller or gfp",
 		  KMT_K_CHOICE, ARG(by), 0, 0, bys},
     [KMT_O_LINEAR] = {KMT_O_LINEAR, 0, "linear", "STEP",
-		      "buckets STEP bytes wide (default: powers of two)", KMT_K_U64, ARG(step),
-		      1, UINT64_MAX, NULL},
+		      "buckets STEP bytes wide (default: powers of two)", KMT_K_U64, ARG(step), 1,
+		      UINT64_MAX, NULL},
     [KMT_O_SORT] = {KMT_O_SORT, 's', "sort", "KEY",
-		    "bytes (default), hits, frag or outstanding (not with --page)",
-		    KMT_K_CHOICE, ARG(sort), 0, 0, sorts},
+		    "bytes (default), hits, frag or outstanding (not with --page)", KMT_K_CHOICE,
+		    ARG(sort), 0, 0, sorts},
     [KMT_O_LINES] = {KMT_O_LINES, 'l', "lines", "N", "print the top N rows (default 10, 0 = all)",
 		     KMT_K_U64, ARG(lines), 0, 1000000, NULL},
     [KMT_O_MAX_TRACKED] = {KMT_O_MAX_TRACKED, 0, "max-tracked", "N",
@@ -84,8 +83,8 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 			KMT_K_SECONDS, ARG(duration), 0, ONE_YEAR, NULL},
     [KMT_O_JSON] = {KMT_O_JSON, 'j', "json", NULL, "one JSON object per line", KMT_K_FLAG,
 		    ARG(json), 0, 0, NULL},
-    [KMT_O_KO] = {KMT_O_KO, 0, "ko", "PATH", "the module's .ko (names its __init code)",
-		  KMT_K_PATH, ARG(ko), 0, 0, NULL},
+    [KMT_O_KO] = {KMT_O_KO, 0, "ko", "PATH", "the module's .ko (names its __init code)", KMT_K_PATH,
+		  ARG(ko), 0, 0, NULL},
     [KMT_O_PERFETTO] = {KMT_O_PERFETTO, 0, "perfetto", "FILE",
 			"also write a Chrome trace-event JSON file for\n"
 			"ui.perfetto.dev / chrome://tracing: events per thread,\n"
@@ -93,15 +92,14 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 			KMT_K_PATH, ARG(perfetto), 0, 0, NULL},
     [KMT_O_VERBOSE] = {KMT_O_VERBOSE, 'v', "verbose", NULL, "libbpf debug output", KMT_K_FLAG,
 		       ARG(verbose), 0, 0, NULL},
-    [KMT_O_HELP] = {KMT_O_HELP, 'h', "help", NULL, "this text", KMT_K_FLAG, ARG(help), 0, 0,
-		    NULL},
+    [KMT_O_HELP] = {KMT_O_HELP, 'h', "help", NULL, "this text", KMT_K_FLAG, ARG(help), 0, 0, NULL},
 };
 
 /* ---- trace ------------------------------------------------------------------------- */
 
 static const enum kmt_opt trace_opts[] = {
-    KMT_O_PID,	    KMT_O_COMM, KMT_O_MODULE,	KMT_O_MIN_SIZE, KMT_O_MAX_SIZE, KMT_O_DURATION,
-    KMT_O_JSON,	    KMT_O_KO,	KMT_O_PERFETTO, KMT_O_VERBOSE,	KMT_O_HELP,	KMT_O_NONE,
+    KMT_O_PID,	KMT_O_COMM, KMT_O_MODULE,   KMT_O_MIN_SIZE, KMT_O_MAX_SIZE, KMT_O_DURATION,
+    KMT_O_JSON, KMT_O_KO,   KMT_O_PERFETTO, KMT_O_VERBOSE,  KMT_O_HELP,	    KMT_O_NONE,
 };
 
 const struct kmt_cmd_spec kmt_trace_spec = {
@@ -117,9 +115,9 @@ const struct kmt_cmd_spec kmt_trace_spec = {
 /* ---- hist -------------------------------------------------------------------------- */
 
 static const enum kmt_opt hist_opts[] = {
-    KMT_O_PID,	    KMT_O_COMM,	    KMT_O_MODULE, KMT_O_MIN_SIZE, KMT_O_MAX_SIZE,
-    KMT_O_FIELD,    KMT_O_BY,	    KMT_O_LINEAR, KMT_O_DURATION, KMT_O_JSON,
-    KMT_O_KO,	    KMT_O_VERBOSE,  KMT_O_HELP,	  KMT_O_NONE,
+    KMT_O_PID,	 KMT_O_COMM,	KMT_O_MODULE, KMT_O_MIN_SIZE, KMT_O_MAX_SIZE,
+    KMT_O_FIELD, KMT_O_BY,	KMT_O_LINEAR, KMT_O_DURATION, KMT_O_JSON,
+    KMT_O_KO,	 KMT_O_VERBOSE, KMT_O_HELP,   KMT_O_NONE,
 };
 
 const struct kmt_cmd_spec kmt_hist_spec = {
@@ -141,9 +139,9 @@ const struct kmt_cmd_spec kmt_hist_spec = {
 /* ---- stat -------------------------------------------------------------------------- */
 
 static const enum kmt_opt stat_opts[] = {
-    KMT_O_CALLER, KMT_O_ALLOC, KMT_O_PAGE,	    KMT_O_PID,	    KMT_O_COMM,
-    KMT_O_SORT,	  KMT_O_LINES, KMT_O_DURATION, KMT_O_JSON,	    KMT_O_MAX_TRACKED,
-    KMT_O_VERBOSE, KMT_O_HELP, KMT_O_NONE,
+    KMT_O_CALLER,  KMT_O_ALLOC, KMT_O_PAGE,	KMT_O_PID,  KMT_O_COMM,
+    KMT_O_SORT,	   KMT_O_LINES, KMT_O_DURATION, KMT_O_JSON, KMT_O_MAX_TRACKED,
+    KMT_O_VERBOSE, KMT_O_HELP,	KMT_O_NONE,
 };
 
 static void stat_defaults(struct kmt_args *a)

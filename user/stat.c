@@ -176,7 +176,9 @@ static double wait_for_end(struct stat_run *r)
 			break;
 		if (kmt_target_done(&r->tg, &status))
 			break;
-		kmt_nap_ms(deadline && deadline - now < 20000000 ? (unsigned)((deadline - now) / 1000000) + 1 : 20);
+		kmt_nap_ms(deadline && deadline - now < 20000000
+			       ? (unsigned)((deadline - now) / 1000000) + 1
+			       : 20);
 	}
 	return (double)(kmt_now_ns() - t0) / 1e9;
 }

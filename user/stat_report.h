@@ -65,5 +65,4 @@ void stat_sort_rows(struct stat_row *rows, size_t n, enum stat_mode mode, enum s
 void stat_print_rows(FILE *f, const struct stat_report *r, const struct stat_row *rows, size_t n);
 void stat_print_totals(FILE *f, const struct stat_report *r, const struct kmstat_totals *t);
 
-
 #endif /* KMT_STAT_REPORT_H */

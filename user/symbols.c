@@ -24,7 +24,7 @@ struct kmt_syms {
 	struct ksyms *kallsyms;
 	struct ksyms *kosyms; /* .ko symbols of loaded modules (init text included) */
 	char moddir[300];
-	const char *module, *ko; /* --ko for -m's module */
+	const char *module, *ko;  /* --ko for -m's module */
 	struct cache_slot *cache; /* optional */
 	unsigned int gen;	  /* bumped whenever kallsyms/kosyms change */
 };

@@ -60,7 +60,6 @@ int kmt_can_exec(const char *cmd)
 	return e;
 }
 
-
 pid_t kmt_tgid_of(pid_t pid)
 {
 	char p[64], line[256];

@@ -30,8 +30,7 @@ struct kmt_target {
 int kmt_target_open(struct kmt_target *t, const struct kmt_args *a);
 
 /* The filter of T and A for bpf/filter.bpf.h (self_tgid, pid/comm/module/size). */
-void kmt_target_filter(const struct kmt_target *t, const struct kmt_args *a,
-		       struct kmt_filter *f);
+void kmt_target_filter(const struct kmt_target *t, const struct kmt_args *a, struct kmt_filter *f);
 
 /* Put the followed tgid (-p, or CMD's child) in the `pids` map FD.  0, or 1
  * after printing why. */

@@ -247,8 +247,10 @@ static void outstanding(struct trace_run *r, uint64_t *n, uint64_t *bytes)
 static void summary(struct trace_run *r, int cmd_status)
 {
 	int cfd = bpf_map__fd(r->skel->maps.counters);
-	uint64_t lost = kmt_counter(cfd, KMT_CNT_LOST), untracked = kmt_counter(cfd, KMT_CNT_TRACK_FULL);
-	uint64_t pids_full = kmt_counter(cfd, KMT_CNT_PIDS_FULL), cut = kmt_counter(cfd, KMT_CNT_BULK_CUT);
+	uint64_t lost = kmt_counter(cfd, KMT_CNT_LOST),
+		 untracked = kmt_counter(cfd, KMT_CNT_TRACK_FULL);
+	uint64_t pids_full = kmt_counter(cfd, KMT_CNT_PIDS_FULL),
+		 cut = kmt_counter(cfd, KMT_CNT_BULK_CUT);
 	double secs = (double)(kmt_now_ns() - r->t0) / 1e9;
 	uint64_t out_n, out_b;
 
@@ -386,6 +388,7 @@ int cmd_trace(int argc, char **argv)
 		     [KMT_G_BULK] = true,
 		     [KMT_G_THREADS] = true,
 		     [KMT_G_MODULES] = true},
+	    .need = {[KMT_G_MODULES] = a.module[0] ? "-m follows module loads" : NULL},
 	    .verbose = a.verbose,
 	    .prepare = prepare,
 	    .arg = &r,
@@ -393,13 +396,6 @@ int cmd_trace(int argc, char **argv)
 	if (kmt_load(&r.ld))
 		goto out;
 	r.skel = r.ld.skel;
-	if (a.module[0] && !r.ld.on[KMT_G_MODULES]) {
-		fprintf(stderr,
-			"kmtrace: -m %s: this kernel has no module tracepoints "
-			"(no loadable module support?)\n",
-			a.module);
-		goto out;
-	}
 	if (a.module[0])
 		preloaded_module(r.skel, a.module);
 	if (kmt_target_set_pids(&r.tg, bpf_map__fd(r.skel->maps.pids)) || kmt_attach(&r.ld))

@@ -66,7 +66,8 @@ static void sb_key_gfp(struct kmt_sb *b, uint32_t gfp)
 	sb_key_str(b, "gfp", g, sizeof(g));
 }
 
-static void sb_site(struct kmt_sb *b, const struct kmt_event *e, const char *sym, const char *module)
+static void sb_site(struct kmt_sb *b, const struct kmt_event *e, const char *sym,
+		    const char *module)
 {
 	sb_key_hex(b, "call_site", e->call_site);
 	if (sym && *sym)

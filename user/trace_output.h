@@ -27,7 +27,6 @@ const char *kmt_text_header(void);
 int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, char *buf,
 		    size_t len);
 
-
 /*
  * One leak (an allocation still outstanding when MODULE was freed at
  * UNLOAD_NS) as a JSON object without newline: event "leak", kind, ptr or

@@ -1,4 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
+# vm-checks: 30
+# vm-show: ^# [0-9]+ cycles in
 # kmdemo leaves nothing allocated, as kmtrace itself sees it (busybox sh in
 # the VM, as root, cwd /kmtrace):
 #  - every bad parameter is refused with a kernel log line, and a
@@ -8,7 +10,7 @@
 #  - KMT_CYCLES (200) load/unload cycles under one kmtrace -m kmdemo: the
 #    summary has outstanding 0, lost 0, and exactly KMT_CYCLES kmallocs and
 #    kfrees (and page allocs and frees).
-# Run by tests/vm/cycles.sh; the last line is "# kmdemo-cycles guest: done".
+# Run in a VM by tests/run.sh; the last line is "# kmdemo-cycles guest: done".
 . /kmtrace/tests/lib.sh
 
 K=kmdemo

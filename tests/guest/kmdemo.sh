@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
+# vm-checks: 109
 # kmdemo in the VM (busybox sh, as root, cwd /kmtrace): the seed transcript,
 # dump=1, every bad parameter refused with the right errno and nothing left
 # loaded, the page-order and KMALLOC_MAX_SIZE limits, leak=1.
-# Run by tests/vm/kmdemo.sh via scripts/vm.sh; the last line is the marker
+# Run in a VM by tests/run.sh (scripts/vm.sh); the last line is the marker
 # "# kmdemo guest: done" that the host side checks for.
 . /kmtrace/tests/lib.sh
 

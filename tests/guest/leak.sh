@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# vm-checks: 46
 # Leak report at module unload, in the VM (busybox sh, as root, cwd /kmtrace):
 # `kmtrace trace -m kmdemo` while kmdemo is loaded with leak=1 and unloaded
 # reports exactly one leak, at the pointer kmdemo printed with %px, named at
@@ -6,31 +7,8 @@
 # reports none, nor does bulk=8 (objects freed by kfree_bulk(), seen by
 # fentry; `kmtrace stat` matches them too) or size=16384 (the kmalloc's own
 # pages are not the module's).  Also the text table and a --perfetto file.
-# Run by tests/vm/leak.sh; the last line is the marker "# leak guest: done".
+# Run in a VM by tests/run.sh; the last line is the marker "# leak guest: done".
 . /kmtrace/tests/lib.sh
-
-# start_kmtrace OUT ERR SUB ARGS...: kmtrace SUB ARGS in the background, until ready.
-start_kmtrace() {
-	_o=$1
-	_e=$2
-	shift 2
-	kmtrace "$@" >"$_o" 2>"$_e" &
-	kt=$!
-	_i=0
-	while [ $_i -lt 300 ] && ! grep -q '^kmtrace: ready' "$_e"; do
-		kill -0 $kt 2>/dev/null || break
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-}
-
-# stop_kmtrace NAME: SIGINT the kmtrace start_kmtrace started, expect exit 0.
-stop_kmtrace() {
-	sleep 1
-	kill -INT $kt
-	wait $kt
-	eq "$1: kmtrace exits 0 on SIGINT" "$?" 0
-}
 
 # --- leak=1: one leak, the %px pointer, named in kmdemo_init --------------------
 start_kmtrace /tmp/leak.out /tmp/leak.err trace --json -m kmdemo --perfetto /tmp/leak.pf.json
@@ -97,7 +75,7 @@ has "no leak: the 4096-byte kmalloc was seen" /tmp/ok.json '"event":"kmalloc".*"
 # project's 6.18 host does not, and runs no module tests).
 start_kmtrace /tmp/bulk.out /tmp/bulk.err trace --json -m kmdemo
 has "bulk=8: the ready line says bulk frees on (fentry kmem_cache_free_bulk)" /tmp/bulk.err \
-	'^kmtrace: ready: .*, bulk frees on$'
+	'^kmtrace: ready: trace: kmalloc via raw_tp, page via tracepoint, bulk frees via fentry, threads via raw_tp, modules via raw_tp$'
 modprobe kmdemo size=4096 bulk=8
 eq "modprobe kmdemo size=4096 bulk=8" "$?" 0
 rmmod kmdemo
@@ -143,7 +121,7 @@ has "size=16384: summary outstanding 0, leaks 0" /tmp/big.json \
 
 # --- kmtrace stat sees the same kfree_bulk() frees ---------------------------------
 start_kmtrace /tmp/st.json /tmp/st.err stat --json -l 0
-has "stat: the ready line says bulk frees on" /tmp/st.err '^kmtrace: ready: kmalloc/kfree via .*, bulk frees on'
+has "stat: the ready line says bulk frees on" /tmp/st.err '^kmtrace: ready: stat: kmalloc via raw_tp, bulk frees via fentry$'
 modprobe kmdemo size=4096 bulk=8 && rmmod kmdemo
 eq "stat: modprobe/rmmod kmdemo bulk=8" "$?" 0
 stop_kmtrace "stat"

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
+# vm-checks: 25
 # kmtrace trace -m kmdemo in the VM (busybox sh, as root, cwd /kmtrace): the
 # kmalloc in kmdemo's __init code is named and attributed, the order-1 page
 # allocation is attributed by stack, both are freed on rmmod (same ptr/pfn),
 # nothing is outstanding, and the tracer's mm_users for the threads process
-# agrees with what the module printed.  Run by tests/vm/trace.sh; the last
+# agrees with what the module printed.  Run in a VM by tests/run.sh; the last
 # line is the marker "# trace-kmdemo guest: done".
 . /kmtrace/tests/lib.sh
 
@@ -91,7 +92,7 @@ for mode in raw_tp tracepoint; do
 	if [ $mode = tracepoint ]; then export KMTRACE_NO_RAW_TP=1; fi
 	kmtrace trace --json -- kstorm -m msg -s 1234 -n 200 >/tmp/ks.out 2>/tmp/ks.err
 	eq "$mode: trace -- kstorm exits 0" "$?" 0
-	has "$mode: ready line names the attach type" /tmp/ks.err "kmalloc/kfree via $mode"
+	has "$mode: ready line names the attach type" /tmp/ks.err "^kmtrace: ready: trace: kmalloc via $mode, "
 	count_is "$mode: exactly 200 kmallocs of 48+1234 bytes" /tmp/ks.out \
 		'"event":"kmalloc".*"bytes_req":1282,' 200
 	unset KMTRACE_NO_RAW_TP

@@ -13,15 +13,6 @@ trap 'rm -rf "$tmp"' EXIT
 C=hk$$
 cp "$S" "$tmp/$C"
 
-# wait_ready FILE: until kmtrace printed its ready line (10 s at most).
-wait_ready() {
-	for _ in $(seq 100); do
-		grep -q '^kmtrace: ready' "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # bucket NAME FILE LO COUNT [KEYJSON]: the histogram (with that key, else the
 # first) has exactly COUNT in the bucket starting at LO; every line is JSON.
 bucket() {
@@ -50,7 +41,7 @@ grep '^{' "$tmp/lin.out" >"$tmp/lin.json"
 count_is "-- CMD without --by: one histogram" "$tmp/lin.json" '^\{"hist":"bytes_req","key":null,' 1
 bucket "-- CMD --field req --linear 1: [1282, 1283) holds exactly 2000" "$tmp/lin.json" 1282 2000
 has "linear JSON says scale linear, step 1" "$tmp/lin.json" '"scale":"linear","step":1,'
-has "ready line on stderr" "$tmp/lin.err" '^kmtrace: ready: hist of bytes_req via raw_tp$'
+has "ready line on stderr" "$tmp/lin.err" '^kmtrace: ready: hist of bytes_req: kmalloc via raw_tp, threads via raw_tp$'
 
 "$K" hist --json --min-size 1282 --max-size 1282 -- "$S" -m msg -s 1234 -n 700 >"$tmp/l2.out" 2>/dev/null
 grep '^{' "$tmp/l2.out" >"$tmp/l2.json"
@@ -156,7 +147,7 @@ PY
 # --- classic tracepoints ------------------------------------------------------------------------
 KMTRACE_NO_RAW_TP=1 "$K" hist --json --linear 1 -- "$S" -m msg -s 1234 -n 500 >"$tmp/tp.out" 2>"$tmp/tp.err"
 eq "KMTRACE_NO_RAW_TP=1: exit 0" "$?" 0
-has "classic tracepoints: ready line says so" "$tmp/tp.err" '^kmtrace: ready: hist of bytes_req via tracepoint'
+has "classic tracepoints: ready line says so" "$tmp/tp.err" '^kmtrace: ready: hist of bytes_req: kmalloc via tracepoint, threads off$'
 grep '^{' "$tmp/tp.out" >"$tmp/tp.json"
 bucket "classic tracepoints: [1282, 1283) holds exactly 500" "$tmp/tp.json" 1282 500
 

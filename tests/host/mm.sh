@@ -18,14 +18,6 @@ users() {
 	grep -E "\"event\":\"($_re)\"" "$_f" | sed -n 's/.*"mm_users":\([0-9-]*\)}$/\1/p' | tr '\n' ' '
 }
 
-wait_ready() {
-	for _ in $(seq 100); do
-		grep -q '^kmtrace: ready' "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # --- mm -- threads -n 4 --stagger 200: 1 2 3 4 5 4 3 2 1 0 ----------------------
 "$K" mm --json -- "$T" -n 4 -s 1 --stagger 200 >"$tmp/c.out" 2>"$tmp/c.err"
 eq "mm --json -- threads: exit 0" "$?" 0

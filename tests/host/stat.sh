@@ -135,14 +135,14 @@ PY
 eq "stat -d 0.5 exits 0" "$?" 0
 # this host refuses fentry: bulk frees off (the VM tests see them on)
 has "stat: one ready line naming the attach type and bulk frees" "$tmp/err" \
-	'^kmtrace: ready: kmalloc/kfree via raw_tp, bulk frees (on|off)$'
+	'^kmtrace: ready: stat: kmalloc via raw_tp, bulk frees (via fentry|off)$'
 has "stat text: header" "$tmp/text" '^CALLSITE +HITS +BYTES_REQ +BYTES_ALLOC +FRAG% +OUTSTANDING +FREES$'
 has "stat text: summary" "$tmp/text" '^Internal fragmentation: +[0-9]+\.[0-9]{2}%$'
 rows=$(sed -n '2,/^$/p' "$tmp/text" | grep -c .)
 if [ "$rows" -le 3 ]; then ok "stat -l 3: at most 3 rows"; else not_ok "stat -l 3: at most 3 rows" "$rows rows"; fi
 "$K" stat --page --json -d 0.5 >"$tmp/page" 2>"$tmp/err"
 eq "stat --page exits 0" "$?" 0
-has "stat --page: ready line" "$tmp/err" '^kmtrace: ready: page allocations via raw_tp$'
+has "stat --page: ready line" "$tmp/err" '^kmtrace: ready: stat: page via tracepoint$'
 has "stat --page: totals line" "$tmp/page" '^\{"type":"totals","mode":"page",'
 "$K" stat --page -d 0.5 --sort hits >"$tmp/page" 2>"$tmp/err"
 has "stat --page text: header" "$tmp/page" '^ORDER +GFP +HITS +PAGES +FAILS +GFP_FLAGS$'

@@ -20,15 +20,6 @@ for l in open(sys.argv[1]):
 	fi
 }
 
-# wait_ready FILE: until kmtrace printed its ready line (10 s at most).
-wait_ready() {
-	for _ in $(seq 100); do
-		grep -q '^kmtrace: ready' "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # --- threads: 4 thread_start for one pid, mm_users 2..5 and back, process_exit
 "$K" trace --json -- "$T" -n 4 -s 2 >"$tmp/th.out" 2>"$tmp/th.err"
 eq "trace -- threads -n 4: exit 0" "$?" 0
@@ -114,9 +105,11 @@ has "forked child: thread_start with the shell as ppid" "$tmp/fk.out" \
 # --- the classic-tracepoint fallback counts the same ---------------------------------
 KMTRACE_NO_RAW_TP=1 "$K" trace --json -- "$S" -m msg -s 1234 -n 500 >"$tmp/tp.out" 2>"$tmp/tp.err"
 eq "KMTRACE_NO_RAW_TP=1 (classic tracepoints): exit 0" "$?" 0
-has "classic tracepoints: ready line says so" "$tmp/tp.err" 'kmalloc/kfree via tracepoint'
+has "classic tracepoints: ready line says so" "$tmp/tp.err" \
+	'^kmtrace: ready: trace: kmalloc via tracepoint, page via tracepoint, bulk frees (via fentry|off), threads off, modules off$'
 has "classic tracepoints: one warning for the features that need raw_tp" "$tmp/tp.err" \
-	'^kmtrace: warning: thread/process/module events off'
+	'^kmtrace: warning: threads, modules off: raw_tp disabled by KMTRACE_NO_RAW_TP$'
+count_is "classic tracepoints: exactly one warning line" "$tmp/tp.err" '^kmtrace: warning: ' 1
 count_is "classic tracepoints: exactly 500 kmallocs of 1282 bytes" "$tmp/tp.out" \
 	'"event":"kmalloc".*"bytes_req":1282,' 500
 

@@ -15,7 +15,7 @@
 #include "hist_report.h"
 #include "stat_report.h"
 
-#define ARGS(cmd, ...) ((char *[]){cmd, __VA_ARGS__, NULL})
+#define ARGS(cmd, ...)	((char *[]){cmd, __VA_ARGS__, NULL})
 #define NARGS(cmd, ...) ((int)(sizeof((char *[]){cmd, __VA_ARGS__}) / sizeof(char *)))
 #define PARSE_AS(spec, cmd, o, err, ...)                                                           \
 	kmt_cli_parse(&spec, NARGS(cmd, __VA_ARGS__), ARGS(cmd, __VA_ARGS__), o, err, sizeof(err))
@@ -65,9 +65,12 @@ static void test_good(void **state)
 	assert_string_equal(o.module, "my_mod");
 	assert_string_equal(o.ko, "/x.ko");
 
-	/* comm is truncated like the kernel's (15 bytes) */
-	assert_int_equal(TRACE(&o, err, "--comm", "a-very-long-command-name"), 0);
-	assert_string_equal(o.comm, "a-very-long-com");
+	/* comm: at most the kernel's 15 bytes (a longer one would never match) */
+	assert_int_equal(TRACE(&o, err, "--comm", "0123456789abcde"), 0);
+	assert_string_equal(o.comm, "0123456789abcde");
+	assert_int_equal(TRACE(&o, err, "--comm", "a-very-long-command-name"), -1);
+	assert_string_equal(err, "command name 'a-very-long-command-name' is longer than the "
+				 "kernel's 15 bytes (its comm is 'a-very-long-com')");
 }
 
 static void test_cmd(void **state)
@@ -306,8 +309,8 @@ static void test_hist_good(void **state)
 	assert_int_equal(o.step, 0);
 	assert_true(o.interval == 0 && o.count == 0 && o.npos == 0);
 
-	assert_int_equal(HIST(&o, err, "--field", "alloc", "--by", "caller", "--linear", "64",
-			       "-p", "42", "--json", "1.5", "3"),
+	assert_int_equal(HIST(&o, err, "--field", "alloc", "--by", "caller", "--linear", "64", "-p",
+			      "42", "--json", "1.5", "3"),
 			 0);
 	assert_int_equal(o.field, HIST_ALLOC);
 	assert_int_equal(o.by, KMT_BY_CALLER);
@@ -392,9 +395,8 @@ static void test_stat(void **state)
 	assert_int_equal(STAT(&o, err, "--max-tracked", "0"), -1);
 	assert_int_equal(STAT(&o, err, "-p", "1", "-c", "x"), -1);
 	assert_string_equal(err, "-p and -c are mutually exclusive");
-	/* -c: cut to 15 bytes like trace's, not refused */
-	assert_int_equal(STAT(&o, err, "-c", "a-very-long-command-name"), 0);
-	assert_string_equal(o.comm, "a-very-long-com");
+	/* -c: at most 15 bytes, as in trace */
+	assert_int_equal(STAT(&o, err, "-c", "0123456789abcdef"), -1);
 	/* an option of another command, refused by name */
 	assert_int_equal(STAT(&o, err, "-m", "kmdemo"), -1);
 	assert_string_equal(err, "-m/--module is not supported (it applies to trace and hist)");
@@ -448,12 +450,12 @@ static void test_help(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),	   cmocka_unit_test(test_good),
-	    cmocka_unit_test(test_cmd),		   cmocka_unit_test(test_bad),
-	    cmocka_unit_test(test_u64),		   cmocka_unit_test(test_mm_unsupported),
-	    cmocka_unit_test(test_mm_options),	   cmocka_unit_test(test_mm_args),
-	    cmocka_unit_test(test_hist_good),	   cmocka_unit_test(test_hist_bad),
-	    cmocka_unit_test(test_stat),	   cmocka_unit_test(test_same_everywhere),
+	    cmocka_unit_test(test_defaults),   cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_cmd),	       cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_u64),	       cmocka_unit_test(test_mm_unsupported),
+	    cmocka_unit_test(test_mm_options), cmocka_unit_test(test_mm_args),
+	    cmocka_unit_test(test_hist_good),  cmocka_unit_test(test_hist_bad),
+	    cmocka_unit_test(test_stat),       cmocka_unit_test(test_same_everywhere),
 	    cmocka_unit_test(test_help),
 	};
 

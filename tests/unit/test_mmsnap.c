@@ -53,11 +53,10 @@ static void test_print(void **state)
 	f = open_memstream(&out, &len);
 	mmsnap_print(f, r, 2, true);
 	fclose(f);
-	assert_string_equal(out,
-			    "{\"type\":\"mm_snapshot\",\"pid\":42,\"comm\":\"threads\","
-			    "\"mm_users\":5,\"mm_count\":1,\"threads\":5}\n"
-			    "{\"type\":\"mm_snapshot\",\"pid\":43,\"comm\":\"a\\\"b\\\\c\\n\","
-			    "\"mm_users\":1,\"mm_count\":-1,\"threads\":1}\n");
+	assert_string_equal(out, "{\"type\":\"mm_snapshot\",\"pid\":42,\"comm\":\"threads\","
+				 "\"mm_users\":5,\"mm_count\":1,\"threads\":5}\n"
+				 "{\"type\":\"mm_snapshot\",\"pid\":43,\"comm\":\"a\\\"b\\\\c\\n\","
+				 "\"mm_users\":1,\"mm_count\":-1,\"threads\":1}\n");
 	free(out);
 }
 
