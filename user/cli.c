@@ -98,32 +98,42 @@ static const struct kmt_optdef *def_of(int c)
 	return NULL;
 }
 
+/* PARTS joined as "a, b and c" into LIST (LEN bytes); returns LIST. */
+static const char *join_and(const char *const *parts, size_t n, char *list, size_t len)
+{
+	size_t used = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(list + used, len - used, "%s%s",
+					 i == 0	      ? ""
+					 : i + 1 == n ? " and "
+						      : ", ",
+					 parts[i]);
+	return list;
+}
+
 /* "OPT is not supported (it applies to trace and hist)" */
 static int unsupported(const struct kmt_optdef *d, char *err, size_t errlen)
 {
 	const char *names[8];
-	char lab[64], list[128] = "";
-	size_t n = 0, len = 0;
+	char lab[64], list[128];
+	size_t n = 0;
 
 	for (size_t i = 0; kmt_specs[i] && n < 8; i++)
 		if (spec_has(kmt_specs[i], d->id))
 			names[n++] = kmt_specs[i]->name;
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-					i == 0	     ? ""
-					: i + 1 == n ? " and "
-						     : ", ",
-					names[i]);
 	return kmt_fail(err, errlen, "%s is not supported (it applies to %s)",
-			label(d, lab, sizeof(lab)), n ? list : "no command");
+			label(d, lab, sizeof(lab)),
+			n ? join_and(names, n, list, sizeof(list)) : "no command");
 }
 
 /* "-p, -c and -- CMD are mutually exclusive" with the target options SPEC has. */
 static int exclusive(const struct kmt_cmd_spec *spec, char *err, size_t errlen)
 {
 	const char *parts[3];
-	char list[64] = "";
-	size_t n = 0, len = 0;
+	char list[64];
+	size_t n = 0;
 
 	if (spec_has(spec, KMT_O_PID))
 		parts[n++] = "-p";
@@ -131,13 +141,7 @@ static int exclusive(const struct kmt_cmd_spec *spec, char *err, size_t errlen)
 		parts[n++] = "-c";
 	if (spec->takes_cmd)
 		parts[n++] = "-- CMD";
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-					i == 0	     ? ""
-					: i + 1 == n ? " and "
-						     : ", ",
-					parts[i]);
-	return kmt_fail(err, errlen, "%s %s", list,
+	return kmt_fail(err, errlen, "%s %s", join_and(parts, n, list, sizeof(list)),
 			n > 1 ? "are mutually exclusive" : "can be given only once");
 }
 

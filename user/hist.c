@@ -268,15 +268,13 @@ int cmd_hist(int argc, char **argv)
 	r.ld = (struct kmt_loader){
 	    .cmd = "hist",
 	    .ops = &hist_bpf_ops,
-	    .want = {[KMT_G_KMALLOC] = true,
-		     [KMT_G_THREADS] = a.cmd != NULL, /* to follow CMD's children */
-		     [KMT_G_MODULES] = a.module[0] != '\0'},
-	    .need = {[KMT_G_KMALLOC] = "hist counts kmallocs",
-		     [KMT_G_MODULES] = a.module[0] ? "-m follows module loads" : NULL},
+	    .want = {[KMT_G_KMALLOC] = true},
+	    .need = {[KMT_G_KMALLOC] = "hist needs kmalloc events"},
 	    .verbose = a.verbose,
 	    .prepare = prepare,
 	    .arg = &r,
 	};
+	kmt_target_events(&a, &r.ld);
 	if (kmt_load(&r.ld))
 		goto out;
 	r.skel = r.ld.skel;

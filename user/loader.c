@@ -266,10 +266,9 @@ int kmt_load(struct kmt_loader *l)
 			for (int g = 0; g < KMT_G_MAX; g++) {
 				if (l->need[g] && !l->on[g]) {
 					fprintf(stderr,
-						"kmtrace: %s: %s, but this kernel has no %s events "
-						"(tracepoint %s)\n",
-						l->cmd, l->need[g], groups[g].label,
-						groups[g].event[0]);
+						"kmtrace: %s: %s, but this kernel has no "
+						"tracepoint %s\n",
+						l->cmd, l->need[g], groups[g].event[0]);
 					kmt_unload(l);
 					return 1;
 				}

@@ -349,7 +349,7 @@ static int timeline(const struct kmt_args *a)
 	    .cmd = "mm",
 	    .ops = &mm_bpf_ops,
 	    .want = {[KMT_G_THREADS] = true},
-	    .need = {[KMT_G_THREADS] = "the timeline follows thread events"},
+	    .need = {[KMT_G_THREADS] = "the timeline needs thread events"},
 	    .verbose = a->verbose,
 	    .prepare = prepare,
 	    .arg = t,

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include "cli.h"
 #include "fmt.h"
+#include "loader.h"
 #include "target.h"
 
 static int exec_ok(const char *path)
@@ -147,6 +148,16 @@ void kmt_target_filter(const struct kmt_target *t, const struct kmt_args *a, str
 	f->size = a->size_filter;
 	f->min_size = a->min_size;
 	f->max_size = a->max_size;
+}
+
+void kmt_target_events(const struct kmt_args *a, struct kmt_loader *l)
+{
+	if (a->cmd)
+		l->want[KMT_G_THREADS] = true;
+	if (a->module[0]) {
+		l->want[KMT_G_MODULES] = true;
+		l->need[KMT_G_MODULES] = "-m needs module events (loadable modules)";
+	}
 }
 
 int kmt_target_set_pids(const struct kmt_target *t, int pids_fd)

@@ -32,6 +32,11 @@ int kmt_target_open(struct kmt_target *t, const struct kmt_args *a);
 /* The filter of T and A for bpf/filter.bpf.h (self_tgid, pid/comm/module/size). */
 void kmt_target_filter(const struct kmt_target *t, const struct kmt_args *a, struct kmt_filter *f);
 
+/* The lifecycle events A's target needs from loader L: thread events to
+ * follow -- CMD's children, module events for -m. */
+struct kmt_loader;
+void kmt_target_events(const struct kmt_args *a, struct kmt_loader *l);
+
 /* Put the followed tgid (-p, or CMD's child) in the `pids` map FD.  0, or 1
  * after printing why. */
 int kmt_target_set_pids(const struct kmt_target *t, int pids_fd);

@@ -388,11 +388,11 @@ int cmd_trace(int argc, char **argv)
 		     [KMT_G_BULK] = true,
 		     [KMT_G_THREADS] = true,
 		     [KMT_G_MODULES] = true},
-	    .need = {[KMT_G_MODULES] = a.module[0] ? "-m follows module loads" : NULL},
 	    .verbose = a.verbose,
 	    .prepare = prepare,
 	    .arg = &r,
 	};
+	kmt_target_events(&a, &r.ld);
 	if (kmt_load(&r.ld))
 		goto out;
 	r.skel = r.ld.skel;
