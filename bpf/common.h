@@ -22,11 +22,34 @@ enum kmt_counter {
 	KMT_CNT_MAX,
 };
 
+#define KMT_CACHE_LEN 32 /* bytes of a slab cache's name kept per event / row */
+
 /* Allocator families: what an allocation came from. */
 enum kmt_family {
 	KMT_FAM_KMALLOC = 0, /* kmalloc() and friends (kmem:kmalloc, kmem:kfree) */
-	KMT_FAM_PAGE,	     /* the page allocator (kmem:mm_page_alloc, mm_page_free) */
+	KMT_FAM_PAGE,	     /* the page allocator (kmem:mm_page_alloc, mm_page_free[_batched]) */
+	KMT_FAM_CACHE,	     /* named slab caches (kmem:kmem_cache_alloc, kmem_cache_free) */
+	KMT_FAM_VMALLOC,     /* vmalloc areas (vmalloc:alloc_vmap_area, free_vmap_area_noflush) */
+	KMT_FAM_PERCPU,	     /* per-CPU memory (percpu:percpu_alloc_percpu, percpu_free_percpu) */
 	KMT_FAM_MAX,
 };
+
+#ifndef __bpf__
+/* "kmalloc", "page", "cache", "vmalloc", "percpu" */
+static inline const char *kmt_family_name(int fam)
+{
+	static const char *const names[KMT_FAM_MAX] = {
+	    [KMT_FAM_KMALLOC] = "kmalloc", [KMT_FAM_PAGE] = "page",	[KMT_FAM_CACHE] = "cache",
+	    [KMT_FAM_VMALLOC] = "vmalloc", [KMT_FAM_PERCPU] = "percpu",
+	};
+
+	return fam >= 0 && fam < KMT_FAM_MAX ? names[fam] : "unknown";
+}
+#endif
+
+/* Tracking keys: object addresses are kernel addresses (bit 63 set), pfns
+ * are below 2^52; per-CPU pointers are offsets, tagged so they collide with
+ * neither. */
+#define KMT_KEY_PERCPU (0x5ULL << 60)
 
 #endif /* KMT_COMMON_H */

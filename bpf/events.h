@@ -21,13 +21,66 @@ enum kmt_event_type {
 	KMT_EV_EXEC,
 	KMT_EV_MODULE_LOAD,
 	KMT_EV_MODULE_FREE,
+	KMT_EV_CACHE_ALLOC, /* named slab caches: kmem_cache_alloc/free */
+	KMT_EV_CACHE_FREE,
+	KMT_EV_VMALLOC, /* vmap areas: vmalloc()/vfree() and the like */
+	KMT_EV_VFREE,
+	KMT_EV_PERCPU_ALLOC, /* per-CPU memory */
+	KMT_EV_PERCPU_FREE,
 	KMT_EV_MAX,
 };
+
+/* The allocation and free event types of each family (enum kmt_family). */
+#define KMT_EV_ALLOC_OF(fam)                                                                       \
+	((fam) == KMT_FAM_PAGE	    ? KMT_EV_PAGE_ALLOC                                            \
+	 : (fam) == KMT_FAM_CACHE   ? KMT_EV_CACHE_ALLOC                                           \
+	 : (fam) == KMT_FAM_VMALLOC ? KMT_EV_VMALLOC                                               \
+	 : (fam) == KMT_FAM_PERCPU  ? KMT_EV_PERCPU_ALLOC                                          \
+				    : KMT_EV_KMALLOC)
+#define KMT_EV_FREE_OF(fam)                                                                        \
+	((fam) == KMT_FAM_PAGE	    ? KMT_EV_PAGE_FREE                                             \
+	 : (fam) == KMT_FAM_CACHE   ? KMT_EV_CACHE_FREE                                            \
+	 : (fam) == KMT_FAM_VMALLOC ? KMT_EV_VFREE                                                 \
+	 : (fam) == KMT_FAM_PERCPU  ? KMT_EV_PERCPU_FREE                                           \
+				    : KMT_EV_KFREE)
+
+/* The family of an allocation or free event type, -1 for other events. */
+static inline int kmt_event_family(unsigned int type)
+{
+	switch (type) {
+	case KMT_EV_KMALLOC:
+	case KMT_EV_KFREE:
+		return KMT_FAM_KMALLOC;
+	case KMT_EV_PAGE_ALLOC:
+	case KMT_EV_PAGE_FREE:
+		return KMT_FAM_PAGE;
+	case KMT_EV_CACHE_ALLOC:
+	case KMT_EV_CACHE_FREE:
+		return KMT_FAM_CACHE;
+	case KMT_EV_VMALLOC:
+	case KMT_EV_VFREE:
+		return KMT_FAM_VMALLOC;
+	case KMT_EV_PERCPU_ALLOC:
+	case KMT_EV_PERCPU_FREE:
+		return KMT_FAM_PERCPU;
+	}
+	return -1;
+}
+
+static inline int kmt_event_is_alloc(unsigned int type)
+{
+	return type == KMT_EV_KMALLOC || type == KMT_EV_PAGE_ALLOC || type == KMT_EV_CACHE_ALLOC ||
+	       type == KMT_EV_VMALLOC || type == KMT_EV_PERCPU_ALLOC;
+}
+
+static inline int kmt_event_is_free(unsigned int type)
+{
+	return kmt_event_family(type) >= 0 && !kmt_event_is_alloc(type);
+}
 
 /* kmt_event.flags */
 #define KMT_F_TRACKED	 0x1  /* kfree/page_free of an allocation seen within the filter */
 #define KMT_F_UNTRACKED	 0x2  /* allocation not tracked: the tracking table was full */
-#define KMT_F_NODE	 0x4  /* came from kmem:kmalloc_node (6.1) */
 #define KMT_F_STACK_ATTR 0x8  /* page event: call_site found by a kernel stack walk */
 #define KMT_F_BULK	 0x10 /* kfree: by kmem_cache_free_bulk() (kfree_bulk, kfree_rcu batches) */
 
@@ -44,23 +97,30 @@ struct kmt_event {
 	__u32 gfp;
 	__u32 flags; /* KMT_F_* */
 	char comm[KMT_COMM_LEN];
-	/* kmalloc/kfree records end here (KMT_EVENT_KMEM_SIZE) */
-	__u64 pfn; /* page events */
-	__u32 order;
-	__u32 ppid;	 /* thread_start: creating tgid; exec: old pid */
-	__s32 exit_code; /* thread_exit/process_exit: task->exit_code */
-	__u32 _pad;
-	/* other records but module_load/module_free end here (KMT_EVENT_BASE_SIZE) */
-	char module[KMT_MODNAME_LEN];
-	__u64 text_base;
-	__u64 text_size;
-	__u64 init_base;
-	__u64 init_size;
+	/* kmalloc/kfree, vmalloc/vfree, per-CPU records end here (KMT_EVENT_KMEM_SIZE) */
+	union {
+		/* cache_alloc/cache_free: the slab cache (KMT_EVENT_CACHE_SIZE) */
+		char cache[KMT_CACHE_LEN];
+		struct {
+			__u64 pfn; /* page events */
+			__u32 order;
+			__u32 ppid;	 /* thread_start: creating tgid; exec: old pid */
+			__s32 exit_code; /* thread_exit/process_exit: task->exit_code */
+			__u32 _pad;
+			/* other records but module_load/free end here (KMT_EVENT_BASE_SIZE) */
+			char module[KMT_MODNAME_LEN];
+			__u64 text_base;
+			__u64 text_size;
+			__u64 init_base;
+			__u64 init_size;
+		};
+	};
 };
 
 /* Record sizes: the hottest events carry the least (fewer bytes through the
  * ring per event); user space zero-fills the rest. */
-#define KMT_EVENT_KMEM_SIZE __builtin_offsetof(struct kmt_event, pfn)
-#define KMT_EVENT_BASE_SIZE __builtin_offsetof(struct kmt_event, module)
+#define KMT_EVENT_KMEM_SIZE  __builtin_offsetof(struct kmt_event, pfn)
+#define KMT_EVENT_BASE_SIZE  __builtin_offsetof(struct kmt_event, module)
+#define KMT_EVENT_CACHE_SIZE (KMT_EVENT_KMEM_SIZE + KMT_CACHE_LEN)
 
 #endif /* KMT_EVENTS_H */

@@ -26,7 +26,7 @@
 #define KMT_KF_BULK 0x1 /* free: by kmem_cache_free_bulk() (kfree_bulk, kfree_rcu batches) */
 
 struct kmt_alloc {
-	__u64 call_site; /* the allocating caller (pages: 0) */
+	__u64 call_site; /* the allocating caller (pages, vmalloc: 0) */
 	__u64 ptr;	 /* object address; pages: pfn; 0: the allocation failed */
 	__u64 bytes_req;
 	__u64 bytes_alloc;
@@ -34,16 +34,28 @@ struct kmt_alloc {
 	__u32 order;  /* pages */
 	__u32 family; /* enum kmt_family */
 	__u32 flags;
+	const struct kmem_cache *cache; /* KMT_FAM_CACHE: the cache (its name: kmt_cache_name) */
 };
 
 struct kmt_free {
-	__u64 call_site; /* the freeing caller (pages: 0; bulk: kmem_cache_free_bulk) */
+	__u64 call_site; /* the freeing caller (pages, vmalloc: 0; bulk: kmem_cache_free_bulk) */
 	__u64 ptr;	 /* object address; pages: pfn (never 0 here) */
 	__u32 order;	 /* pages */
 	__u32 family;
 	__u32 flags;
 	__u32 _pad;
+	const struct kmem_cache *cache; /* KMT_FAM_CACHE */
 };
+
+/* The name of slab cache C into BUF (KMT_CACHE_LEN bytes, NUL-terminated). */
+static __always_inline void kmt_cache_name(const struct kmem_cache *c, char *buf)
+{
+	const char *name = NULL;
+
+	buf[0] = '\0';
+	if (c && !bpf_core_read(&name, sizeof(name), &c->name) && name)
+		bpf_probe_read_kernel_str(buf, KMT_CACHE_LEN, name);
+}
 
 /* The command's hooks, defined after the include. */
 static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a);
@@ -55,9 +67,17 @@ static __always_inline int kmt_on_free(void *ctx, const struct kmt_free *f);
  * a failed allocation, or kmalloc(0)'s ZERO_SIZE_PTR, which is no object. */
 static __always_inline __u64 kmt_alloc_key(const struct kmt_alloc *a)
 {
-	if (a->family == KMT_FAM_KMALLOC && a->ptr < 4096)
-		return 0;
-	return a->ptr;
+	if (a->family == KMT_FAM_PAGE)
+		return a->ptr;
+	if (a->family == KMT_FAM_PERCPU)
+		return a->ptr ? a->ptr ^ KMT_KEY_PERCPU : 0;
+	return a->ptr < 4096 ? 0 : a->ptr;
+}
+
+/* The same key for a free. */
+static __always_inline __u64 kmt_free_key(const struct kmt_free *f)
+{
+	return f->family == KMT_FAM_PERCPU ? f->ptr ^ KMT_KEY_PERCPU : f->ptr;
 }
 
 /*
@@ -72,7 +92,8 @@ static __always_inline bool kmt_attribute(void *ctx, const struct kmt_alloc *a, 
 	*site = a->call_site;
 	if (!filter.module)
 		return true;
-	if (a->family == KMT_FAM_KMALLOC)
+	if (a->family == KMT_FAM_KMALLOC || a->family == KMT_FAM_CACHE ||
+	    a->family == KMT_FAM_PERCPU)
 		return kmt_in_module(a->call_site);
 	if (!kmt_module_known())
 		return false;
@@ -146,6 +167,57 @@ int tp_page_alloc(struct trace_event_raw_mm_page_alloc *c)
 	return kmt_on_alloc(c, &a);
 }
 
+/* ---- named slab caches, vmalloc, per-CPU (raw_tp; the same TP_PROTO on 6.1 .. 6.18) -- */
+
+SEC("raw_tp/kmem_cache_alloc")
+int BPF_PROG(raw_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
+	     gfp_t gfp)
+{
+	struct kmt_alloc a = {
+	    .call_site = call_site,
+	    .ptr = (__u64)ptr,
+	    .gfp = (__u32)gfp,
+	    .family = KMT_FAM_CACHE,
+	    .cache = s,
+	};
+
+	a.bytes_req = BPF_CORE_READ(s, object_size);
+	a.bytes_alloc = BPF_CORE_READ(s, size);
+	return kmt_on_alloc(ctx, &a);
+}
+
+/* vmalloc:alloc_vmap_area (6.3+): every vmap area (vmalloc, vmap, ioremap,
+ * module text); its size includes the guard page. */
+SEC("raw_tp/alloc_vmap_area")
+int BPF_PROG(raw_vmalloc, unsigned long addr, unsigned long size, unsigned long align,
+	     unsigned long vstart, unsigned long vend, int failed)
+{
+	struct kmt_alloc a = {
+	    .ptr = failed ? 0 : addr,
+	    .bytes_req = size,
+	    .bytes_alloc = size,
+	    .family = KMT_FAM_VMALLOC,
+	};
+
+	return kmt_on_alloc(ctx, &a);
+}
+
+SEC("raw_tp/percpu_alloc_percpu")
+int BPF_PROG(raw_percpu_alloc, unsigned long call_site, bool reserved, bool is_atomic, size_t size,
+	     size_t align, void *base_addr, int off, void *ptr, size_t bytes_alloc, gfp_t gfp)
+{
+	struct kmt_alloc a = {
+	    .call_site = call_site,
+	    .ptr = (__u64)ptr,
+	    .bytes_req = size,
+	    .bytes_alloc = bytes_alloc,
+	    .gfp = (__u32)gfp,
+	    .family = KMT_FAM_PERCPU,
+	};
+
+	return kmt_on_alloc(ctx, &a);
+}
+
 #ifdef KMT_HOOK_FREE
 /* ---- frees ------------------------------------------------------------------ */
 
@@ -187,6 +259,49 @@ int tp_page_free(struct trace_event_raw_mm_page_free *c)
 	f.ptr = c->pfn;
 	f.order = c->order;
 	return kmt_on_free(c, &f);
+}
+
+/* Order-0 pages freed in a batch (a pagevec, a folio list): no mm_page_free. */
+SEC("tracepoint/kmem/mm_page_free_batched")
+int tp_page_free_batched(struct trace_event_raw_mm_page_free_batched *c)
+{
+	struct kmt_free f = {.family = KMT_FAM_PAGE};
+
+	f.ptr = c->pfn;
+	return kmt_on_free(c, &f);
+}
+
+SEC("raw_tp/kmem_cache_free")
+int BPF_PROG(raw_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
+{
+	struct kmt_free f = {
+	    .call_site = call_site,
+	    .ptr = (__u64)ptr,
+	    .family = KMT_FAM_CACHE,
+	    .cache = s,
+	};
+
+	if (!ptr)
+		return 0;
+	return kmt_on_free(ctx, &f);
+}
+
+SEC("raw_tp/free_vmap_area_noflush")
+int BPF_PROG(raw_vfree, unsigned long va_start, unsigned long nr_lazy, unsigned long nr_lazy_max)
+{
+	struct kmt_free f = {.ptr = va_start, .family = KMT_FAM_VMALLOC};
+
+	return kmt_on_free(ctx, &f);
+}
+
+SEC("raw_tp/percpu_free_percpu")
+int BPF_PROG(raw_percpu_free, void *base_addr, int off, void *ptr)
+{
+	struct kmt_free f = {.ptr = (__u64)ptr, .family = KMT_FAM_PERCPU};
+
+	if (!ptr)
+		return 0;
+	return kmt_on_free(ctx, &f);
 }
 
 /*

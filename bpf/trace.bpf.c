@@ -21,10 +21,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* allocs has pt_mask + 1 sets (set by user space). */
 const volatile __u32 pt_mask;
 
-/* Outstanding allocations within the filter (bpf/ptrtab.h; tag: KMT_EV_KMALLOC
- * or KMT_EV_PAGE_ALLOC, aux: page order).  Key: kmalloc ptr (a kernel address,
- * bit 63 set) or pfn (bit 63 clear), so the two never collide.  User space
- * sizes it. */
+/* Outstanding allocations within the filter (bpf/ptrtab.h; tag: the
+ * allocation's event type, aux: page order).  Key: kmt_alloc_key(), unique
+ * across families.  User space sizes it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 8192);
@@ -41,6 +40,7 @@ struct {
 static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 {
 	bool page = a->family == KMT_FAM_PAGE, by_stack = false;
+	__u32 type = KMT_EV_ALLOC_OF(a->family);
 	__u64 id, site, key;
 	struct kmt_event *e;
 	struct pt_ent old;
@@ -55,8 +55,8 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 		flags |= KMT_F_STACK_ATTR;
 	key = kmt_alloc_key(a);
 	/* PT_STALE (key live, its free unseen) just takes the entry over. */
-	if (key && pt_insert(&allocs, pt_mask, key, page ? KMT_EV_PAGE_ALLOC : KMT_EV_KMALLOC,
-			     a->bytes_alloc, a->order, &old) == PT_FULL) {
+	if (key &&
+	    pt_insert(&allocs, pt_mask, key, type, a->bytes_alloc, a->order, &old) == PT_FULL) {
 		kmt_count(KMT_CNT_TRACK_FULL);
 		flags |= KMT_F_UNTRACKED;
 	}
@@ -67,11 +67,14 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 		e->pfn = a->ptr;
 		e->order = a->order;
 	} else {
-		e = kmt_ev_reserve(KMT_EV_KMALLOC, KMT_EVENT_KMEM_SIZE);
+		e = kmt_ev_reserve(type, a->family == KMT_FAM_CACHE ? KMT_EVENT_CACHE_SIZE
+								    : KMT_EVENT_KMEM_SIZE);
 		if (!e)
 			return 0;
 		e->ptr = a->ptr;
 		e->bytes_req = a->bytes_req;
+		if (a->family == KMT_FAM_CACHE)
+			kmt_cache_name(a->cache, e->cache);
 	}
 	kmt_ev_current(e, id);
 	e->call_site = site;
@@ -86,11 +89,12 @@ static __always_inline int kmt_on_free(void *ctx, const struct kmt_free *f)
 {
 	bool page = f->family == KMT_FAM_PAGE;
 	__u64 bytes = 0, id = bpf_get_current_pid_tgid();
+	__u32 type;
 	struct kmt_event *e;
 	struct pt_ent a;
 	__u32 flags = 0;
 
-	if (pt_delete(&allocs, pt_mask, f->ptr, &a)) {
+	if (pt_delete(&allocs, pt_mask, kmt_free_key(f), &a)) {
 		bytes = a.bytes;
 		flags = KMT_F_TRACKED;
 	} else {
@@ -101,6 +105,7 @@ static __always_inline int kmt_on_free(void *ctx, const struct kmt_free *f)
 		if (filter.module && (page || !kmt_in_module(f->call_site)))
 			return 0;
 	}
+	type = KMT_EV_FREE_OF(f->family);
 	if (page) {
 		e = kmt_ev_reserve(KMT_EV_PAGE_FREE, KMT_EVENT_BASE_SIZE);
 		if (!e)
@@ -109,7 +114,8 @@ static __always_inline int kmt_on_free(void *ctx, const struct kmt_free *f)
 		e->order = f->order;
 		e->bytes_alloc = bytes ? bytes : 4096ULL << (f->order & 31);
 	} else {
-		e = kmt_ev_reserve(KMT_EV_KFREE, KMT_EVENT_KMEM_SIZE);
+		e = kmt_ev_reserve(type, f->family == KMT_FAM_CACHE ? KMT_EVENT_CACHE_SIZE
+								    : KMT_EVENT_KMEM_SIZE);
 		if (!e)
 			return 0;
 		e->call_site = f->call_site;
@@ -117,6 +123,8 @@ static __always_inline int kmt_on_free(void *ctx, const struct kmt_free *f)
 		e->bytes_alloc = bytes;
 		if (f->flags & KMT_KF_BULK)
 			flags |= KMT_F_BULK;
+		if (f->family == KMT_FAM_CACHE)
+			kmt_cache_name(f->cache, e->cache);
 	}
 	kmt_ev_current(e, id);
 	e->flags = flags;

@@ -233,6 +233,34 @@ static int set_value(const struct kmt_optdef *d, const char *v, struct kmt_args 
 							len ? ", " : "", c->name);
 		return kmt_fail(err, errlen, "invalid --%s '%s' (%s)", d->name, v, names);
 	}
+	case KMT_K_FAMILIES: {
+		unsigned int mask = 0;
+		char copy[128], *tok, *save = NULL;
+
+		snprintf(copy, sizeof(copy), "%s", v);
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			int f;
+
+			for (f = 0; f < KMT_FAM_MAX; f++)
+				if (!strcmp(tok, kmt_family_name(f)))
+					break;
+			if (f < KMT_FAM_MAX)
+				mask |= 1u << f;
+			else if (!strcmp(tok, "all"))
+				mask |= (1u << KMT_FAM_MAX) - 1;
+			else
+				mask = 0, save = NULL;
+			if (!mask)
+				break;
+		}
+		if (!mask || strlen(v) >= sizeof(copy))
+			return kmt_fail(err, errlen,
+					"invalid --family '%s' (a list of kmalloc, cache, page, "
+					"vmalloc, percpu; or all)",
+					v);
+		memcpy(field, &mask, sizeof(mask));
+		return 0;
+	}
 	case KMT_K_MODE:
 		/* options that share this field exclude each other */
 		for (int i = 1; i < KMT_O_MAX; i++) {

@@ -37,6 +37,7 @@ enum kmt_opt {
 	KMT_O_SORT, /* stat */
 	KMT_O_LINES,
 	KMT_O_MAX_TRACKED,
+	KMT_O_FAMILY,
 	KMT_O_DURATION,
 	KMT_O_JSON,
 	KMT_O_KO,
@@ -48,15 +49,16 @@ enum kmt_opt {
 
 /* How an option's value is parsed (and into which type of field). */
 enum kmt_kind {
-	KMT_K_FLAG,    /* bool, no value */
-	KMT_K_U64,     /* uint64_t, strict decimal within [lo, hi] */
-	KMT_K_PID,     /* pid_t, decimal within [lo, hi] */
-	KMT_K_SECONDS, /* double, > 0 and <= hi seconds */
-	KMT_K_PATH,    /* const char *, not empty */
-	KMT_K_COMM,    /* char[KMT_COMM_LEN], 1..15 bytes (the kernel's comm) */
-	KMT_K_MODULE,  /* char[KMT_MODNAME_LEN], [A-Za-z0-9_-], '-' stored as '_' */
-	KMT_K_CHOICE,  /* int, one of choices[] */
-	KMT_K_MODE,    /* int = choices[0].value; options sharing the field exclude each other */
+	KMT_K_FLAG,	/* bool, no value */
+	KMT_K_U64,	/* uint64_t, strict decimal within [lo, hi] */
+	KMT_K_PID,	/* pid_t, decimal within [lo, hi] */
+	KMT_K_SECONDS,	/* double, > 0 and <= hi seconds */
+	KMT_K_PATH,	/* const char *, not empty */
+	KMT_K_COMM,	/* char[KMT_COMM_LEN], 1..15 bytes (the kernel's comm) */
+	KMT_K_MODULE,	/* char[KMT_MODNAME_LEN], [A-Za-z0-9_-], '-' stored as '_' */
+	KMT_K_CHOICE,	/* int, one of choices[] */
+	KMT_K_MODE,	/* int = choices[0].value; options sharing the field exclude each other */
+	KMT_K_FAMILIES, /* unsigned int: 1 << enum kmt_family for each name of a comma list */
 };
 
 struct kmt_choice {
@@ -87,6 +89,7 @@ struct kmt_args {
 	char module[KMT_MODNAME_LEN]; /* -m, "" none */
 	uint64_t min_size, max_size;  /* default 0 and UINT64_MAX */
 	bool size_filter;	      /* either given */
+	unsigned int families; /* --family: 1 << enum kmt_family each; 0: the command's default */
 	/* hist */
 	int field;     /* enum hist_field */
 	int by;	       /* enum kmt_hist_by */

@@ -268,13 +268,13 @@ int cmd_hist(int argc, char **argv)
 	r.ld = (struct kmt_loader){
 	    .cmd = "hist",
 	    .ops = &hist_bpf_ops,
-	    .want = {[KMT_G_KMALLOC] = true},
-	    .need = {[KMT_G_KMALLOC] = "hist needs kmalloc events"},
+	    .need = {[KMT_G_KMALLOC] = a.families ? NULL : "hist needs kmalloc events"},
 	    .verbose = a.verbose,
 	    .prepare = prepare,
 	    .arg = &r,
 	};
 	kmt_target_events(&a, &r.ld);
+	kmt_want_families(&r.ld, a.families ? a.families : 1u << KMT_FAM_KMALLOC);
 	if (kmt_load(&r.ld))
 		goto out;
 	r.skel = r.ld.skel;

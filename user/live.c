@@ -137,15 +137,15 @@ bool kmt_live_event(struct kmt_live *t, const struct kmt_event *e, struct kmt_li
 
 	if (!t)
 		return false;
-	switch (e->type) {
-	case KMT_EV_KMALLOC:
-	case KMT_EV_PAGE_ALLOC:
+	if (kmt_event_is_free(e->type))
+		return (e->flags & KMT_F_TRACKED) && del(t, kmt_live_key(e), gone);
+	if (kmt_event_is_alloc(e->type)) {
 		if (e->flags & KMT_F_UNTRACKED)
 			return false; /* not in the BPF table either */
-		if (e->type == KMT_EV_KMALLOC && e->ptr <= 16)
-			return false; /* NULL or ZERO_SIZE_PTR */
+		if (e->type != KMT_EV_PAGE_ALLOC && e->ptr < 4096)
+			return false; /* failed, or kmalloc(0)'s ZERO_SIZE_PTR */
 		memset(&a, 0, sizeof(a));
-		a.key = e->type == KMT_EV_KMALLOC ? e->ptr : e->pfn;
+		a.key = kmt_live_key(e);
 		a.ts_ns = e->ts_ns;
 		a.call_site = e->call_site;
 		a.bytes_req = e->bytes_req;
@@ -155,12 +155,9 @@ bool kmt_live_event(struct kmt_live *t, const struct kmt_event *e, struct kmt_li
 		a.pid = e->pid;
 		a.tid = e->tid;
 		memcpy(a.comm, e->comm, sizeof(a.comm));
+		if (e->type == KMT_EV_CACHE_ALLOC)
+			memcpy(a.cache, e->cache, sizeof(a.cache));
 		put(t, &a);
-		return false;
-	case KMT_EV_KFREE:
-		return (e->flags & KMT_F_TRACKED) && del(t, e->ptr, gone);
-	case KMT_EV_PAGE_FREE:
-		return (e->flags & KMT_F_TRACKED) && del(t, e->pfn, gone);
 	}
 	return false;
 }

@@ -15,16 +15,27 @@
 
 /* One allocation seen (kmalloc or page_alloc event) and not yet freed. */
 struct kmt_live_alloc {
-	uint64_t key; /* kmalloc: ptr; pages: pfn (the BPF table's key) */
+	uint64_t key; /* kmt_live_key(): the address; pages: pfn */
 	uint64_t ts_ns;
 	uint64_t call_site;
 	uint64_t bytes_req;
 	uint64_t bytes_alloc;
-	uint32_t kind; /* KMT_EV_KMALLOC or KMT_EV_PAGE_ALLOC */
+	uint32_t kind; /* the allocation's event type (KMT_EV_KMALLOC, ...) */
 	uint32_t order;
 	uint32_t pid, tid;
 	char comm[KMT_COMM_LEN];
+	char cache[KMT_CACHE_LEN]; /* KMT_EV_CACHE_ALLOC */
 };
+
+/* The key of E's object: its address (per-CPU: tagged as in BPF), pages: pfn. */
+static inline uint64_t kmt_live_key(const struct kmt_event *e)
+{
+	int fam = kmt_event_family(e->type);
+
+	if (fam == KMT_FAM_PAGE)
+		return e->pfn;
+	return fam == KMT_FAM_PERCPU ? e->ptr ^ KMT_KEY_PERCPU : e->ptr;
+}
 
 struct kmt_live;
 

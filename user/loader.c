@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <bpf/libbpf.h>
 #include "probes.h"
+#include "common.h"
 #include "loader.h"
 
 /* ---- libbpf's log ------------------------------------------------------------------ */
@@ -52,13 +53,36 @@ static const struct {
 	bool quiet;	      /* off is said in the ready line only */
 } groups[KMT_G_MAX] = {
     [KMT_G_KMALLOC] = {"kmalloc", {"kmalloc", "kfree"}, false},
-    [KMT_G_PAGE] = {"page", {"mm_page_alloc", "mm_page_free"}, false},
+    [KMT_G_CACHE] = {"cache", {"kmem_cache_alloc", "kmem_cache_free"}, false},
+    [KMT_G_PAGE] = {"page", {"mm_page_alloc", "mm_page_free", "mm_page_free_batched"}, false},
+    [KMT_G_VMALLOC] = {"vmalloc", {"alloc_vmap_area", "free_vmap_area_noflush"}, false},
+    [KMT_G_PERCPU] = {"percpu", {"percpu_alloc_percpu", "percpu_free_percpu"}, false},
     [KMT_G_BULK] = {"bulk frees", {"kmem_cache_free_bulk"}, true},
     [KMT_G_THREADS] = {"threads",
 		       {"sched_process_fork", "sched_process_exit", "sched_process_exec"},
 		       false},
     [KMT_G_MODULES] = {"modules", {"module_load", "module_free"}, false},
 };
+
+int kmt_family_group(int fam)
+{
+	static const int map[KMT_FAM_MAX] = {
+	    [KMT_FAM_KMALLOC] = KMT_G_KMALLOC, [KMT_FAM_CACHE] = KMT_G_CACHE,
+	    [KMT_FAM_PAGE] = KMT_G_PAGE,       [KMT_FAM_VMALLOC] = KMT_G_VMALLOC,
+	    [KMT_FAM_PERCPU] = KMT_G_PERCPU,
+	};
+
+	return fam >= 0 && fam < KMT_FAM_MAX ? map[fam] : -1;
+}
+
+void kmt_want_families(struct kmt_loader *l, unsigned int mask)
+{
+	for (int f = 0; f < KMT_FAM_MAX; f++)
+		if (mask & (1u << f))
+			l->want[kmt_family_group(f)] = true;
+	if (mask & (1u << KMT_FAM_KMALLOC))
+		l->want[KMT_G_BULK] = true;
+}
 
 enum prog_kind { P_RAW, P_TP, P_FENTRY, P_ITER, P_OTHER };
 

@@ -24,7 +24,10 @@ struct bpf_object;
 /* Event groups: what a command can ask for, and what the ready line reports. */
 enum kmt_group {
 	KMT_G_KMALLOC, /* kmalloc/kfree */
-	KMT_G_PAGE,    /* mm_page_alloc/free */
+	KMT_G_CACHE,   /* kmem_cache_alloc/free */
+	KMT_G_PAGE,    /* mm_page_alloc/free/free_batched */
+	KMT_G_VMALLOC, /* alloc_vmap_area/free_vmap_area_noflush */
+	KMT_G_PERCPU,  /* percpu_alloc_percpu/percpu_free_percpu */
 	KMT_G_BULK,    /* kfree_bulk() frees (fentry kmem_cache_free_bulk) */
 	KMT_G_THREADS, /* sched_process_fork/exit/exec */
 	KMT_G_MODULES, /* module_load/free */
@@ -63,6 +66,13 @@ struct kmt_skel_ops {
 	}                                                                                          \
 	static const struct kmt_skel_ops NAME##_ops = {NAME##_open_, NAME##_object_, NAME##_load_, \
 						       NAME##_attach_, NAME##_destroy_}
+
+/* The group of allocator family FAM (enum kmt_family). */
+int kmt_family_group(int fam);
+/* Want the groups of the families in MASK (1 << enum kmt_family); bulk frees
+ * with kmalloc. */
+struct kmt_loader;
+void kmt_want_families(struct kmt_loader *l, unsigned int mask);
 
 struct kmt_loader {
 	/* in */

@@ -204,8 +204,7 @@ static void arg_u64(struct kmt_pf *pf, const char *k, uint64_t v)
 
 void kmt_pf_event(struct kmt_pf *pf, const struct kmt_event *e, const char *sym, uint32_t owner)
 {
-	bool alloc = e->type == KMT_EV_KMALLOC || e->type == KMT_EV_PAGE_ALLOC;
-	bool free_ = e->type == KMT_EV_KFREE || e->type == KMT_EV_PAGE_FREE;
+	bool alloc = kmt_event_is_alloc(e->type), free_ = kmt_event_is_free(e->type);
 	struct pf_proc *p;
 
 	if (!pf || !e->pid)
@@ -214,11 +213,25 @@ void kmt_pf_event(struct kmt_pf *pf, const struct kmt_event *e, const char *sym,
 	thread(pf, e->pid, e->tid, e->comm);
 	ev_begin(pf, "i", kmt_event_name(e->type), e->pid, e->tid, e->ts_ns);
 	fprintf(pf->f, ",\"s\":\"t\",\"args\":{\"mm_users\":%d", e->mm_users);
+	if (alloc || free_) {
+		fputs(",\"family\":", pf->f);
+		put_str(pf, kmt_family_name(kmt_event_family(e->type)), 16);
+	}
+	if (e->type == KMT_EV_CACHE_ALLOC || e->type == KMT_EV_CACHE_FREE) {
+		fputs(",\"cache\":", pf->f);
+		put_str(pf, e->cache, KMT_CACHE_LEN);
+	}
 	switch (e->type) {
 	case KMT_EV_KMALLOC:
 	case KMT_EV_KFREE:
-		arg_u64(pf, "bytes", e->type == KMT_EV_KMALLOC ? e->bytes_req : e->bytes_alloc);
-		if (e->type == KMT_EV_KMALLOC)
+	case KMT_EV_CACHE_ALLOC:
+	case KMT_EV_CACHE_FREE:
+	case KMT_EV_VMALLOC:
+	case KMT_EV_VFREE:
+	case KMT_EV_PERCPU_ALLOC:
+	case KMT_EV_PERCPU_FREE:
+		arg_u64(pf, "bytes", alloc ? e->bytes_req : e->bytes_alloc);
+		if (alloc)
 			arg_u64(pf, "bytes_alloc", e->bytes_alloc);
 		arg_hex(pf, "ptr", e->ptr);
 		break;
@@ -252,7 +265,8 @@ void kmt_pf_event(struct kmt_pf *pf, const struct kmt_event *e, const char *sym,
 	ev_end(pf);
 
 	set_mm_users(pf, p, e->ts_ns, e->mm_users);
-	if (alloc && !(e->flags & KMT_F_UNTRACKED) && (e->type != KMT_EV_KMALLOC || e->ptr > 16))
+	if (alloc && !(e->flags & KMT_F_UNTRACKED) &&
+	    (e->type == KMT_EV_PAGE_ALLOC || e->ptr >= 4096))
 		add_outstanding(pf, p, e->ts_ns, (int64_t)e->bytes_alloc);
 	else if (free_ && (e->flags & KMT_F_TRACKED) && owner)
 		add_outstanding(pf, owner == e->pid ? p : proc(pf, owner, NULL, false), e->ts_ns,

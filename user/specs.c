@@ -78,6 +78,11 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 			   "(default 131072; 8 per hash set, so a full set can\n"
 			   "refuse one earlier: counted as untracked)",
 			   KMT_K_U64, ARG(max_tracked), 1, 16777216, NULL},
+    [KMT_O_FAMILY] = {KMT_O_FAMILY, 0, "family", "LIST",
+		      "allocator families to attach, comma-separated: kmalloc,\n"
+		      "cache (named slab caches), page, vmalloc, percpu, or all\n"
+		      "(trace: all; hist: kmalloc)",
+		      KMT_K_FAMILIES, ARG(families), 0, 0, NULL},
     [KMT_O_DURATION] = {KMT_O_DURATION, 'd', "duration", "S",
 			"stop after S seconds (default: until Ctrl-C, or the\ntarget's exit)",
 			KMT_K_SECONDS, ARG(duration), 0, ONE_YEAR, NULL},
@@ -98,16 +103,18 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 /* ---- trace ------------------------------------------------------------------------- */
 
 static const enum kmt_opt trace_opts[] = {
-    KMT_O_PID,	KMT_O_COMM, KMT_O_MODULE,   KMT_O_MIN_SIZE, KMT_O_MAX_SIZE, KMT_O_DURATION,
-    KMT_O_JSON, KMT_O_KO,   KMT_O_PERFETTO, KMT_O_VERBOSE,  KMT_O_HELP,	    KMT_O_NONE,
+    KMT_O_PID,	    KMT_O_COMM,	    KMT_O_MODULE, KMT_O_FAMILY, KMT_O_MIN_SIZE,
+    KMT_O_MAX_SIZE, KMT_O_DURATION, KMT_O_JSON,	  KMT_O_KO,	KMT_O_PERFETTO,
+    KMT_O_VERBOSE,  KMT_O_HELP,	    KMT_O_NONE,
 };
 
 const struct kmt_cmd_spec kmt_trace_spec = {
     .name = "trace",
-    .synopsis = "[-p PID | -c COMM | -- CMD [ARGS...]] [-m MODULE]\n"
+    .synopsis = "[-p PID | -c COMM | -- CMD [ARGS...]] [-m MODULE] [--family LIST]\n"
 		"                     [--min-size N] [--max-size N] [-d SECONDS] [--json]\n"
 		"                     [--ko PATH] [--perfetto FILE] [-v]\n",
-    .about = "Every allocation and free, thread and module event, as it happens.\n",
+    .about = "Every allocation and free (kmalloc, named caches, pages, vmalloc, per-CPU),\n"
+	     "thread and module event, as it happens.\n",
     .opts = trace_opts,
     .takes_cmd = true,
 };
@@ -115,18 +122,19 @@ const struct kmt_cmd_spec kmt_trace_spec = {
 /* ---- hist -------------------------------------------------------------------------- */
 
 static const enum kmt_opt hist_opts[] = {
-    KMT_O_PID,	 KMT_O_COMM,	KMT_O_MODULE, KMT_O_MIN_SIZE, KMT_O_MAX_SIZE,
-    KMT_O_FIELD, KMT_O_BY,	KMT_O_LINEAR, KMT_O_DURATION, KMT_O_JSON,
-    KMT_O_KO,	 KMT_O_VERBOSE, KMT_O_HELP,   KMT_O_NONE,
+    KMT_O_PID,	    KMT_O_COMM,	 KMT_O_MODULE,	KMT_O_FAMILY, KMT_O_MIN_SIZE,
+    KMT_O_MAX_SIZE, KMT_O_FIELD, KMT_O_BY,	KMT_O_LINEAR, KMT_O_DURATION,
+    KMT_O_JSON,	    KMT_O_KO,	 KMT_O_VERBOSE, KMT_O_HELP,   KMT_O_NONE,
 };
 
 const struct kmt_cmd_spec kmt_hist_spec = {
     .name = "hist",
-    .synopsis = "[-p PID | -c COMM | -- CMD [ARGS...]] [-m MODULE]\n"
+    .synopsis = "[-p PID | -c COMM | -- CMD [ARGS...]] [-m MODULE] [--family LIST]\n"
 		"                    [--min-size N] [--max-size N] [--field req|alloc]\n"
 		"                    [--by pid|comm|caller|gfp] [--linear STEP] [-d SECONDS]\n"
 		"                    [--json] [--ko PATH] [-v] [INTERVAL [COUNT]]\n",
-    .about = "Histograms of kmalloc sizes, counted in the kernel (no per-event traffic).\n"
+    .about = "Histograms of allocation sizes (kmalloc unless --family), counted in the\n"
+	     "kernel (no per-event traffic).\n"
 	     "With --json: one JSON object per histogram per line; buckets with a count\n"
 	     "only: {\"lo\":L,\"hi\":H,\"count\":N} for [L, H).\n",
     .opts = hist_opts,

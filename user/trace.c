@@ -158,16 +158,11 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (e.type >= KMT_EV_MAX)
 		return 0;
 	r->count[e.type]++;
-	switch (e.type) {
-	case KMT_EV_KMALLOC:
-	case KMT_EV_PAGE_ALLOC:
+	if (kmt_event_is_alloc(e.type))
 		r->bytes_alloc += e.bytes_alloc;
-		break;
-	case KMT_EV_KFREE:
-	case KMT_EV_PAGE_FREE:
-		if (e.flags & KMT_F_TRACKED)
-			r->bytes_freed += e.bytes_alloc;
-		break;
+	else if (kmt_event_is_free(e.type) && (e.flags & KMT_F_TRACKED))
+		r->bytes_freed += e.bytes_alloc;
+	switch (e.type) {
 	case KMT_EV_MODULE_LOAD:
 		e.module[KMT_MODNAME_LEN - 1] = '\0';
 		kmt_syms_module_load(r->syms, e.module, e.text_base, e.init_base);
@@ -383,16 +378,13 @@ int cmd_trace(int argc, char **argv)
 	r.ld = (struct kmt_loader){
 	    .cmd = "trace",
 	    .ops = &trace_bpf_ops,
-	    .want = {[KMT_G_KMALLOC] = true,
-		     [KMT_G_PAGE] = true,
-		     [KMT_G_BULK] = true,
-		     [KMT_G_THREADS] = true,
-		     [KMT_G_MODULES] = true},
+	    .want = {[KMT_G_THREADS] = true, [KMT_G_MODULES] = true},
 	    .verbose = a.verbose,
 	    .prepare = prepare,
 	    .arg = &r,
 	};
 	kmt_target_events(&a, &r.ld);
+	kmt_want_families(&r.ld, a.families ? a.families : (1u << KMT_FAM_MAX) - 1);
 	if (kmt_load(&r.ld))
 		goto out;
 	r.skel = r.ld.skel;

@@ -11,6 +11,9 @@
 #include "trace_output.h"
 
 static const char *const names[KMT_EV_MAX] = {
+    [KMT_EV_CACHE_ALLOC] = "cache_alloc",   [KMT_EV_CACHE_FREE] = "cache_free",
+    [KMT_EV_VMALLOC] = "vmalloc",	    [KMT_EV_VFREE] = "vfree",
+    [KMT_EV_PERCPU_ALLOC] = "percpu_alloc", [KMT_EV_PERCPU_FREE] = "percpu_free",
     [KMT_EV_KMALLOC] = "kmalloc",	    [KMT_EV_KFREE] = "kfree",
     [KMT_EV_PAGE_ALLOC] = "page_alloc",	    [KMT_EV_PAGE_FREE] = "page_free",
     [KMT_EV_THREAD_START] = "thread_start", [KMT_EV_THREAD_EXIT] = "thread_exit",
@@ -94,8 +97,20 @@ int kmt_format_json(const struct kmt_event *e, const char *sym, const char *modu
 	kmt_sb_lit(&b, ",\"tid\":");
 	kmt_sb_u64(&b, e->tid);
 	sb_key_str(&b, "comm", e->comm, sizeof(e->comm));
+	if (kmt_event_family(e->type) >= 0) {
+		const char *fam = kmt_family_name(kmt_event_family(e->type));
+
+		kmt_sb_lit(&b, ",\"family\":\"");
+		kmt_sb_mem(&b, fam, strlen(fam));
+		kmt_sb_putc(&b, '"');
+	}
+	if (e->type == KMT_EV_CACHE_ALLOC || e->type == KMT_EV_CACHE_FREE)
+		sb_key_str(&b, "cache", e->cache, sizeof(e->cache));
 	switch (e->type) {
 	case KMT_EV_KMALLOC:
+	case KMT_EV_CACHE_ALLOC:
+	case KMT_EV_VMALLOC:
+	case KMT_EV_PERCPU_ALLOC:
 		sb_key_hex(&b, "ptr", e->ptr);
 		sb_site(&b, e, sym, module);
 		sb_key_u64(&b, "bytes_req", e->bytes_req);
@@ -105,6 +120,9 @@ int kmt_format_json(const struct kmt_event *e, const char *sym, const char *modu
 			kmt_sb_add(&b, ",\"untracked\":true");
 		break;
 	case KMT_EV_KFREE:
+	case KMT_EV_CACHE_FREE:
+	case KMT_EV_VFREE:
+	case KMT_EV_PERCPU_FREE:
 		sb_key_hex(&b, "ptr", e->ptr);
 		sb_site(&b, e, sym, module);
 		if (e->flags & KMT_F_TRACKED)
@@ -183,10 +201,16 @@ int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, 
 	kmt_comm_text(e->comm, comm);
 	switch (e->type) {
 	case KMT_EV_KMALLOC:
+	case KMT_EV_CACHE_ALLOC:
+	case KMT_EV_VMALLOC:
+	case KMT_EV_PERCPU_ALLOC:
 		kmt_sb_u64(&(struct kmt_sb){bytes, sizeof(bytes), 0}, e->bytes_req);
 		kmt_sb_hex(&(struct kmt_sb){ptr, sizeof(ptr), 0}, e->ptr);
 		break;
 	case KMT_EV_KFREE:
+	case KMT_EV_CACHE_FREE:
+	case KMT_EV_VFREE:
+	case KMT_EV_PERCPU_FREE:
 		if (e->flags & KMT_F_TRACKED)
 			kmt_sb_u64(&(struct kmt_sb){bytes, sizeof(bytes), 0}, e->bytes_alloc);
 		kmt_sb_hex(&(struct kmt_sb){ptr, sizeof(ptr), 0}, e->ptr);
@@ -215,8 +239,17 @@ int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, 
 	}
 	if (sym && *sym)
 		kmt_sb_mem(&(struct kmt_sb){caller, sizeof(caller), 0}, sym, strlen(sym));
-	else if (e->call_site && (e->type <= KMT_EV_PAGE_FREE))
+	else if (e->call_site && kmt_event_family(e->type) >= 0)
 		kmt_sb_hex(&(struct kmt_sb){caller, sizeof(caller), 0}, e->call_site);
+	if (e->type == KMT_EV_CACHE_ALLOC || e->type == KMT_EV_CACHE_FREE) {
+		/* the cache after the caller: "alloc_inode+0x1a (inode_cache)" */
+		size_t n = strnlen(caller, sizeof(caller));
+
+		if (n == 1 && caller[0] == '-')
+			n = 0;
+		snprintf(caller + n, sizeof(caller) - n, "%s(%.*s)", n ? " " : "", KMT_CACHE_LEN,
+			 e->cache);
+	}
 	/* one event, one line: no control bytes from the symbol or module name */
 	kmt_one_line(caller);
 	/* "%-12.6f %-16s %-7u %-7u %-13s %-8s %-18s %-40s %d", without printf */
@@ -245,6 +278,12 @@ int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, 
 
 /* ---- the leak report ------------------------------------------------------------------ */
 
+/* The object's address (a per-CPU key untagged). */
+static uint64_t leak_ptr(const struct kmt_live_alloc *a)
+{
+	return a->kind == KMT_EV_PERCPU_ALLOC ? a->key ^ KMT_KEY_PERCPU : a->key;
+}
+
 static uint64_t age_of(const struct kmt_live_alloc *a, uint64_t unload_ns)
 {
 	return unload_ns > a->ts_ns ? unload_ns - a->ts_ns : 0;
@@ -253,22 +292,30 @@ static uint64_t age_of(const struct kmt_live_alloc *a, uint64_t unload_ns)
 int kmt_format_leak_json(const struct kmt_live_alloc *a, uint64_t unload_ns, const char *module,
 			 const char *sym, char *buf, size_t len)
 {
-	char comm[4 * KMT_COMM_LEN + 8], s[1100], m[4 * KMT_MODNAME_LEN + 8], where[64];
+	char comm[4 * KMT_COMM_LEN + 8], s[1100], m[4 * KMT_MODNAME_LEN + 8], where[256];
 
 	kmt_json_str(a->comm, sizeof(a->comm), comm, sizeof(comm));
 	kmt_json_str(sym ? sym : "", 256, s, sizeof(s));
 	kmt_json_str(module ? module : "", KMT_MODNAME_LEN, m, sizeof(m));
-	if (a->kind == KMT_EV_KMALLOC)
-		snprintf(where, sizeof(where), "\"ptr\":\"0x%llx\"", (unsigned long long)a->key);
-	else
+	if (a->kind == KMT_EV_PAGE_ALLOC)
 		snprintf(where, sizeof(where), "\"pfn\":%llu,\"order\":%u",
 			 (unsigned long long)a->key, a->order);
+	else
+		snprintf(where, sizeof(where), "\"ptr\":\"0x%llx\"",
+			 (unsigned long long)leak_ptr(a));
+	if (a->kind == KMT_EV_CACHE_ALLOC) {
+		size_t n = strlen(where);
+
+		snprintf(where + n, sizeof(where) - n, ",\"cache\":");
+		n = strlen(where);
+		kmt_json_str(a->cache, sizeof(a->cache), where + n, sizeof(where) - n);
+	}
 	return snprintf(buf, len,
 			"{\"event\":\"leak\",\"kind\":\"%s\",%s,\"bytes_req\":%llu,"
 			"\"bytes_alloc\":%llu,\"call_site\":\"0x%llx\",\"sym\":%s,\"module\":%s,"
 			"\"pid\":%u,\"tid\":%u,\"comm\":%s,\"ts_ns\":%llu,\"unload_ts_ns\":%llu,"
 			"\"age_ns\":%llu}",
-			a->kind == KMT_EV_KMALLOC ? "kmalloc" : "page", where,
+			kmt_family_name(kmt_event_family(a->kind)), where,
 			(unsigned long long)a->bytes_req, (unsigned long long)a->bytes_alloc,
 			(unsigned long long)a->call_site, s, m, a->pid, a->tid, comm,
 			(unsigned long long)a->ts_ns, (unsigned long long)unload_ns,
@@ -294,17 +341,18 @@ int kmt_format_leak_text(const struct kmt_live_alloc *a, uint64_t unload_ns, con
 {
 	char where[40], site[128], comm[KMT_COMM_LEN + 1];
 	kmt_comm_text(a->comm, comm);
-	if (a->kind == KMT_EV_KMALLOC)
-		snprintf(where, sizeof(where), "0x%llx", (unsigned long long)a->key);
-	else
+	if (a->kind == KMT_EV_PAGE_ALLOC)
 		snprintf(where, sizeof(where), "pfn:%#llx/%u", (unsigned long long)a->key,
 			 a->order);
+	else
+		snprintf(where, sizeof(where), "0x%llx", (unsigned long long)leak_ptr(a));
 	if (sym && *sym)
 		snprintf(site, sizeof(site), "%s", sym);
 	else
 		snprintf(site, sizeof(site), "0x%llx", (unsigned long long)a->call_site);
 	return snprintf(buf, len, "%-8s %-20s %-8llu %-40s %-7u %-16s %.3f",
-			a->kind == KMT_EV_KMALLOC ? "kmalloc" : "pages", where,
-			(unsigned long long)a->bytes_alloc, site, a->pid, comm,
+			a->kind == KMT_EV_PAGE_ALLOC ? "pages"
+						     : kmt_family_name(kmt_event_family(a->kind)),
+			where, (unsigned long long)a->bytes_alloc, site, a->pid, comm,
 			(double)age_of(a, unload_ns) / 1e9);
 }
