@@ -81,7 +81,7 @@ static inline int kmt_event_is_free(unsigned int type)
 /* kmt_event.flags */
 #define KMT_F_TRACKED	 0x1  /* kfree/page_free of an allocation seen within the filter */
 #define KMT_F_UNTRACKED	 0x2  /* allocation not tracked: the tracking table was full */
-#define KMT_F_STACK_ATTR 0x8  /* page event: call_site found by a kernel stack walk */
+#define KMT_F_STACK_ATTR 0x8  /* -m: via found by a kernel stack walk */
 #define KMT_F_BULK	 0x10 /* kfree: by kmem_cache_free_bulk() (kfree_bulk, kfree_rcu batches) */
 
 struct kmt_event {
@@ -91,7 +91,9 @@ struct kmt_event {
 	__u32 tid;	 /* thread id (thread_start: the new task's) */
 	__s32 mm_users;	 /* of the task's mm; -1: no mm (kernel thread) */
 	__u64 ptr;	 /* kmalloc/kfree: object address */
-	__u64 call_site; /* kmalloc/kfree: caller; page events with -m: first frame in the module */
+	__u64 call_site; /* the caller; page events with -m: the module frame (= via) */
+	__u64 via;	 /* -m: the module's frame that caused the allocation (its call site
+			  * or a frame of its kernel stack); 0 without -m */
 	__u64 bytes_req;
 	__u64 bytes_alloc; /* kfree of a tracked allocation: its bytes_alloc */
 	__u32 gfp;

@@ -88,8 +88,8 @@ struct {
 } stackbuf SEC(".maps");
 
 /* -m: the first kernel stack frame of CTX's event inside the module's text,
- * 0 if none or when a slab refill lies between (a kmalloc's page, not the
- * module's). */
+ * 0 if none or when a slab refill lies between (a slab page refilled during
+ * the module's allocation belongs to the cache, not the module). */
 static __always_inline __u64 kmt_module_frame(void *ctx)
 {
 	__u32 zero = 0;

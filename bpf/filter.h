@@ -19,7 +19,8 @@ struct kmt_filter {
 	__u8 comm;	  /* the task's comm must equal comm_name (-c) */
 	__u8 module;	  /* the call site (pages: a stack frame) must lie in the module (-m) */
 	__u8 size;	  /* min_size/max_size given */
-	__u8 _pad[7];
+	__u8 direct;	  /* -m --direct: a kmalloc's own call site only, no stack walk */
+	__u8 _pad[6];
 	char comm_name[KMT_COMM_LEN];
 	char module_name[KMT_MODNAME_LEN];
 	/* -m: text of the slab allocator's refill path (from kallsyms).  A page

@@ -36,19 +36,19 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 {
 	struct kmt_hist_key k = {};
 	bool by_stack = false;
-	__u64 id, site, *v;
+	__u64 id, via, *v;
 
 	if (!kmt_size_ok(a->bytes_req))
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	if (!kmt_task_ok(id >> 32) || !kmt_attribute(ctx, a, &site, &by_stack))
+	if (!kmt_task_ok(id >> 32) || !kmt_attribute(ctx, a, &via, &by_stack))
 		return 0;
 	k.slot = kmt_hist_slot(hist_alloc ? a->bytes_alloc : a->bytes_req, hist_step);
 	k.gen = hist_gen;
 	if (hist_by == KMT_BY_PID)
 		k.key = id >> 32;
 	else if (hist_by == KMT_BY_CALLER)
-		k.key = site;
+		k.key = a->call_site ? a->call_site : via;
 	else if (hist_by == KMT_BY_GFP)
 		k.key = a->gfp;
 	/* comm copied only when the key needs it */

@@ -82,24 +82,29 @@ static __always_inline __u64 kmt_free_key(const struct kmt_free *f)
 
 /*
  * -m: whether allocation A is the module's, and where in the module it was
- * made (*SITE): a kmalloc by its call site; a page by its kernel stack
- * (*BY_STACK set), which reaches through the kernel helpers it called.
- * Without -m: everything, at its own call site.
+ * caused (*VIA): its own call site when that lies in the module, else the
+ * first frame of its kernel stack that does (*BY_STACK set) — what the module
+ * allocated through kernel helpers (kstrdup, alloc_netdev, vmalloc, ...).
+ * Pages have no call site: always by stack.  With --direct only the call
+ * site counts.  Without -m: everything, *VIA 0.
  */
-static __always_inline bool kmt_attribute(void *ctx, const struct kmt_alloc *a, __u64 *site,
+static __always_inline bool kmt_attribute(void *ctx, const struct kmt_alloc *a, __u64 *via,
 					  bool *by_stack)
 {
-	*site = a->call_site;
+	*via = 0;
 	if (!filter.module)
 		return true;
-	if (a->family == KMT_FAM_KMALLOC || a->family == KMT_FAM_CACHE ||
-	    a->family == KMT_FAM_PERCPU)
-		return kmt_in_module(a->call_site);
 	if (!kmt_module_known())
 		return false;
-	*site = kmt_module_frame(ctx);
+	if (a->call_site && kmt_in_module(a->call_site)) {
+		*via = a->call_site;
+		return true;
+	}
+	if (filter.direct && a->family != KMT_FAM_PAGE)
+		return false;
+	*via = kmt_module_frame(ctx);
 	*by_stack = true;
-	return *site != 0;
+	return *via != 0;
 }
 
 /* ---- kmalloc ---------------------------------------------------------------- */

@@ -41,7 +41,7 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 {
 	bool page = a->family == KMT_FAM_PAGE, by_stack = false;
 	__u32 type = KMT_EV_ALLOC_OF(a->family);
-	__u64 id, site, key;
+	__u64 id, via, key;
 	struct kmt_event *e;
 	struct pt_ent old;
 	__u32 flags = 0;
@@ -49,7 +49,7 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 	if (!kmt_size_ok(page ? a->bytes_alloc : a->bytes_req))
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	if (!kmt_task_ok(id >> 32) || !kmt_attribute(ctx, a, &site, &by_stack))
+	if (!kmt_task_ok(id >> 32) || !kmt_attribute(ctx, a, &via, &by_stack))
 		return 0;
 	if (by_stack)
 		flags |= KMT_F_STACK_ATTR;
@@ -77,7 +77,8 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 			kmt_cache_name(a->cache, e->cache);
 	}
 	kmt_ev_current(e, id);
-	e->call_site = site;
+	e->call_site = page ? via : a->call_site;
+	e->via = via;
 	e->bytes_alloc = a->bytes_alloc;
 	e->gfp = a->gfp;
 	e->flags = flags;

@@ -406,6 +406,8 @@ int kmt_cli_parse(const struct kmt_cmd_spec *spec, int argc, char **argv, struct
 	}
 	if (ntarget > 1)
 		return exclusive(spec, err, errlen);
+	if (a->direct && !a->module[0])
+		return kmt_fail(err, errlen, "--direct goes with -m MODULE");
 	if (a->min_size > a->max_size)
 		return kmt_fail(err, errlen, "--min-size %llu is larger than --max-size %llu",
 				(unsigned long long)a->min_size, (unsigned long long)a->max_size);

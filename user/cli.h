@@ -38,6 +38,7 @@ enum kmt_opt {
 	KMT_O_LINES,
 	KMT_O_MAX_TRACKED,
 	KMT_O_FAMILY,
+	KMT_O_DIRECT,
 	KMT_O_DURATION,
 	KMT_O_JSON,
 	KMT_O_KO,
@@ -87,6 +88,7 @@ struct kmt_args {
 	int cmd_argc;
 	/* the allocation filter */
 	char module[KMT_MODNAME_LEN]; /* -m, "" none */
+	bool direct;		      /* --direct: -m by call site only */
 	uint64_t min_size, max_size;  /* default 0 and UINT64_MAX */
 	bool size_filter;	      /* either given */
 	unsigned int families; /* --family: 1 << enum kmt_family each; 0: the command's default */

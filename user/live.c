@@ -148,6 +148,7 @@ bool kmt_live_event(struct kmt_live *t, const struct kmt_event *e, struct kmt_li
 		a.key = kmt_live_key(e);
 		a.ts_ns = e->ts_ns;
 		a.call_site = e->call_site;
+		a.via = e->via;
 		a.bytes_req = e->bytes_req;
 		a.bytes_alloc = e->bytes_alloc;
 		a.kind = e->type;

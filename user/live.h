@@ -18,6 +18,7 @@ struct kmt_live_alloc {
 	uint64_t key; /* kmt_live_key(): the address; pages: pfn */
 	uint64_t ts_ns;
 	uint64_t call_site;
+	uint64_t via; /* -m: the module frame that caused it */
 	uint64_t bytes_req;
 	uint64_t bytes_alloc;
 	uint32_t kind; /* the allocation's event type (KMT_EV_KMALLOC, ...) */

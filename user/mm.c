@@ -143,7 +143,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		t->tg.gone = true;
 	kmt_pf_event(t->pf, &e, NULL, 0);
 	if (t->a->json) {
-		kmt_format_json(&e, NULL, NULL, t->line, sizeof(t->line));
+		kmt_format_json(&e, NULL, NULL, NULL, t->line, sizeof(t->line));
 		out_line(t);
 	} else {
 		snprintf(tid, sizeof(tid), "%u", e.tid);

@@ -43,9 +43,10 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 		    "tasks with that command name only (at most 15 bytes:\nthe kernel's comm)",
 		    KMT_K_COMM, ARG(comm), 0, 0, NULL},
     [KMT_O_MODULE] = {KMT_O_MODULE, 'm', "module", "NAME",
-		      "allocations whose call site is in module NAME's code\n"
-		      "(also its __init code, also if loaded later); pages by\n"
-		      "their kernel stack. When it is unloaded, what it left\n"
+		      "what module NAME allocates, directly or through kernel\n"
+		      "helpers: an allocation whose call site or kernel stack\n"
+		      "passes through its code (also __init code, also if\n"
+		      "loaded later). When it is unloaded, what it left\n"
 		      "allocated is reported as leaks",
 		      KMT_K_MODULE, ARG(module), 0, 0, NULL},
     [KMT_O_MIN_SIZE] = {KMT_O_MIN_SIZE, 0, "min-size", "N",
@@ -83,6 +84,11 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 		      "cache (named slab caches), page, vmalloc, percpu, or all\n"
 		      "(trace: all; hist: kmalloc)",
 		      KMT_K_FAMILIES, ARG(families), 0, 0, NULL},
+    [KMT_O_DIRECT] = {KMT_O_DIRECT, 0, "direct", NULL,
+		      "with -m: only what the module's own code allocates (its\n"
+		      "call site), not what kernel helpers allocate for it (no\n"
+		      "stack walk: cheaper); pages are always by stack",
+		      KMT_K_FLAG, ARG(direct), 0, 0, NULL},
     [KMT_O_DURATION] = {KMT_O_DURATION, 'd', "duration", "S",
 			"stop after S seconds (default: until Ctrl-C, or the\ntarget's exit)",
 			KMT_K_SECONDS, ARG(duration), 0, ONE_YEAR, NULL},
@@ -103,9 +109,9 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 /* ---- trace ------------------------------------------------------------------------- */
 
 static const enum kmt_opt trace_opts[] = {
-    KMT_O_PID,	    KMT_O_COMM,	    KMT_O_MODULE, KMT_O_FAMILY, KMT_O_MIN_SIZE,
-    KMT_O_MAX_SIZE, KMT_O_DURATION, KMT_O_JSON,	  KMT_O_KO,	KMT_O_PERFETTO,
-    KMT_O_VERBOSE,  KMT_O_HELP,	    KMT_O_NONE,
+    KMT_O_PID,	    KMT_O_COMM,	    KMT_O_MODULE,   KMT_O_DIRECT, KMT_O_FAMILY,
+    KMT_O_MIN_SIZE, KMT_O_MAX_SIZE, KMT_O_DURATION, KMT_O_JSON,	  KMT_O_KO,
+    KMT_O_PERFETTO, KMT_O_VERBOSE,  KMT_O_HELP,	    KMT_O_NONE,
 };
 
 const struct kmt_cmd_spec kmt_trace_spec = {
@@ -122,9 +128,9 @@ const struct kmt_cmd_spec kmt_trace_spec = {
 /* ---- hist -------------------------------------------------------------------------- */
 
 static const enum kmt_opt hist_opts[] = {
-    KMT_O_PID,	    KMT_O_COMM,	 KMT_O_MODULE,	KMT_O_FAMILY, KMT_O_MIN_SIZE,
-    KMT_O_MAX_SIZE, KMT_O_FIELD, KMT_O_BY,	KMT_O_LINEAR, KMT_O_DURATION,
-    KMT_O_JSON,	    KMT_O_KO,	 KMT_O_VERBOSE, KMT_O_HELP,   KMT_O_NONE,
+    KMT_O_PID,	    KMT_O_COMM,	   KMT_O_MODULE, KMT_O_DIRECT, KMT_O_FAMILY,   KMT_O_MIN_SIZE,
+    KMT_O_MAX_SIZE, KMT_O_FIELD,   KMT_O_BY,	 KMT_O_LINEAR, KMT_O_DURATION, KMT_O_JSON,
+    KMT_O_KO,	    KMT_O_VERBOSE, KMT_O_HELP,	 KMT_O_NONE,
 };
 
 const struct kmt_cmd_spec kmt_hist_spec = {

@@ -146,6 +146,7 @@ void kmt_target_filter(const struct kmt_target *t, const struct kmt_args *a, str
 	f->module = a->module[0] != '\0';
 	memcpy(f->module_name, a->module, sizeof(f->module_name));
 	f->size = a->size_filter;
+	f->direct = a->direct;
 	f->min_size = a->min_size;
 	f->max_size = a->max_size;
 }

@@ -131,13 +131,18 @@ static void report_leaks(struct trace_run *r, const struct kmt_event *e)
 		printf("%s\n%s\n", r->line, kmt_leak_text_header());
 	}
 	for (size_t i = 0; i < n && !r->out_err; i++) {
+		char via[256] = "", both[600];
+
 		kmt_syms_name(r->syms, v[i].call_site, sym, sizeof(sym), NULL);
+		if (v[i].via && v[i].via != v[i].call_site)
+			kmt_syms_name(r->syms, v[i].via, via, sizeof(via), NULL);
 		kmt_pf_leak(r->pf, e->ts_ns, v[i].pid, v[i].tid, v[i].key, v[i].bytes_alloc, sym);
+		snprintf(both, sizeof(both), "%s%s%s", sym, via[0] ? " via " : "", via);
 		if (r->a->json)
-			kmt_format_leak_json(&v[i], e->ts_ns, e->module, sym, r->line,
+			kmt_format_leak_json(&v[i], e->ts_ns, e->module, sym, via, r->line,
 					     sizeof(r->line));
 		else
-			kmt_format_leak_text(&v[i], e->ts_ns, sym, r->line, sizeof(r->line));
+			kmt_format_leak_text(&v[i], e->ts_ns, both, r->line, sizeof(r->line));
 		put_line(r);
 	}
 	free(v);
@@ -148,8 +153,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct trace_run *r = ctx;
 	struct kmt_live_alloc gone = {0};
 	struct kmt_event e;
-	const char *mod = NULL;
-	char sym[256];
+	const char *mod = NULL, *via_mod = NULL;
+	char sym[256], via[256] = "";
 
 	if (size < KMT_EVENT_KMEM_SIZE)
 		return 0;
@@ -176,12 +181,17 @@ static int on_event(void *ctx, void *data, size_t size)
 		break;
 	}
 	kmt_syms_name(r->syms, e.call_site, sym, sizeof(sym), &mod);
+	if (e.via && e.via != e.call_site) {
+		kmt_syms_name(r->syms, e.via, via, sizeof(via), &via_mod);
+		if (via_mod)
+			mod = via_mod; /* the module that caused it */
+	}
 	kmt_live_event(r->live, &e, &gone);
 	kmt_pf_event(r->pf, &e, sym, gone.pid);
 	if (r->a->json)
-		kmt_format_json(&e, sym, mod, r->line, sizeof(r->line));
+		kmt_format_json(&e, sym, mod, via, r->line, sizeof(r->line));
 	else
-		kmt_format_text(&e, r->t0, sym, r->line, sizeof(r->line));
+		kmt_format_text(&e, r->t0, sym, via, r->line, sizeof(r->line));
 	put_line(r);
 	if (e.type == KMT_EV_MODULE_FREE) {
 		if (r->a->module[0] && !strcmp(e.module, r->a->module))

@@ -70,17 +70,22 @@ static void sb_key_gfp(struct kmt_sb *b, uint32_t gfp)
 }
 
 static void sb_site(struct kmt_sb *b, const struct kmt_event *e, const char *sym,
-		    const char *module)
+		    const char *module, const char *via)
 {
 	sb_key_hex(b, "call_site", e->call_site);
 	if (sym && *sym)
 		sb_key_str(b, "sym", sym, 256);
+	if (e->via && e->via != e->call_site) {
+		sb_key_hex(b, "via", e->via);
+		if (via && *via)
+			sb_key_str(b, "via_sym", via, 256);
+	}
 	if (module && *module)
 		sb_key_str(b, "module", module, KMT_MODNAME_LEN);
 }
 
-int kmt_format_json(const struct kmt_event *e, const char *sym, const char *module, char *buf,
-		    size_t len)
+int kmt_format_json(const struct kmt_event *e, const char *sym, const char *module, const char *via,
+		    char *buf, size_t len)
 {
 	struct kmt_sb b = {buf, len, 0};
 
@@ -112,7 +117,7 @@ int kmt_format_json(const struct kmt_event *e, const char *sym, const char *modu
 	case KMT_EV_VMALLOC:
 	case KMT_EV_PERCPU_ALLOC:
 		sb_key_hex(&b, "ptr", e->ptr);
-		sb_site(&b, e, sym, module);
+		sb_site(&b, e, sym, module, via);
 		sb_key_u64(&b, "bytes_req", e->bytes_req);
 		sb_key_u64(&b, "bytes_alloc", e->bytes_alloc);
 		sb_key_gfp(&b, e->gfp);
@@ -124,7 +129,7 @@ int kmt_format_json(const struct kmt_event *e, const char *sym, const char *modu
 	case KMT_EV_VFREE:
 	case KMT_EV_PERCPU_FREE:
 		sb_key_hex(&b, "ptr", e->ptr);
-		sb_site(&b, e, sym, module);
+		sb_site(&b, e, sym, module, via);
 		if (e->flags & KMT_F_TRACKED)
 			sb_key_u64(&b, "bytes_alloc", e->bytes_alloc);
 		if (e->flags & KMT_F_TRACKED)
@@ -140,7 +145,7 @@ int kmt_format_json(const struct kmt_event *e, const char *sym, const char *modu
 		sb_key_u64(&b, "bytes_alloc", e->bytes_alloc);
 		sb_key_gfp(&b, e->gfp);
 		if (e->flags & KMT_F_STACK_ATTR)
-			sb_site(&b, e, sym, module);
+			sb_site(&b, e, sym, module, via);
 		if (e->flags & KMT_F_UNTRACKED)
 			kmt_sb_add(&b, ",\"untracked\":true");
 		break;
@@ -186,10 +191,10 @@ const char *kmt_text_header(void)
 	       "PTR                CALLER                                   MM_USERS";
 }
 
-int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, char *buf,
-		    size_t len)
+int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, const char *via,
+		    char *buf, size_t len)
 {
-	char comm[KMT_COMM_LEN + 1], bytes[24] = "-", ptr[32] = "-", caller[128] = "-";
+	char comm[KMT_COMM_LEN + 1], bytes[24] = "-", ptr[32] = "-", caller[320] = "-";
 	/* microseconds since t0, rounded like %.6f */
 	uint64_t us = e->ts_ns >= t0_ns ? (e->ts_ns - t0_ns + 500) / 1000 : 0;
 	struct kmt_sb b = {buf, len, 0};
@@ -241,6 +246,12 @@ int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, 
 		kmt_sb_mem(&(struct kmt_sb){caller, sizeof(caller), 0}, sym, strlen(sym));
 	else if (e->call_site && kmt_event_family(e->type) >= 0)
 		kmt_sb_hex(&(struct kmt_sb){caller, sizeof(caller), 0}, e->call_site);
+	if (e->via && e->via != e->call_site && via && *via) {
+		/* what in the module caused it: "kstrdup+0x2e via kmdemo_init+0x1c [kmdemo]" */
+		size_t n = strnlen(caller, sizeof(caller));
+
+		snprintf(caller + n, sizeof(caller) - n, " via %s", via);
+	}
 	if (e->type == KMT_EV_CACHE_ALLOC || e->type == KMT_EV_CACHE_FREE) {
 		/* the cache after the caller: "alloc_inode+0x1a (inode_cache)" */
 		size_t n = strnlen(caller, sizeof(caller));
@@ -290,9 +301,9 @@ static uint64_t age_of(const struct kmt_live_alloc *a, uint64_t unload_ns)
 }
 
 int kmt_format_leak_json(const struct kmt_live_alloc *a, uint64_t unload_ns, const char *module,
-			 const char *sym, char *buf, size_t len)
+			 const char *sym, const char *via, char *buf, size_t len)
 {
-	char comm[4 * KMT_COMM_LEN + 8], s[1100], m[4 * KMT_MODNAME_LEN + 8], where[256];
+	char comm[4 * KMT_COMM_LEN + 8], s[1100], m[4 * KMT_MODNAME_LEN + 8], where[1400];
 
 	kmt_json_str(a->comm, sizeof(a->comm), comm, sizeof(comm));
 	kmt_json_str(sym ? sym : "", 256, s, sizeof(s));
@@ -309,6 +320,14 @@ int kmt_format_leak_json(const struct kmt_live_alloc *a, uint64_t unload_ns, con
 		snprintf(where + n, sizeof(where) - n, ",\"cache\":");
 		n = strlen(where);
 		kmt_json_str(a->cache, sizeof(a->cache), where + n, sizeof(where) - n);
+	}
+	if (a->via && a->via != a->call_site) {
+		size_t n = strlen(where);
+
+		snprintf(where + n, sizeof(where) - n,
+			 ",\"via\":\"0x%llx\",\"via_sym\":", (unsigned long long)a->via);
+		n = strlen(where);
+		kmt_json_str(via ? via : "", 256, where + n, sizeof(where) - n);
 	}
 	return snprintf(buf, len,
 			"{\"event\":\"leak\",\"kind\":\"%s\",%s,\"bytes_req\":%llu,"

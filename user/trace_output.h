@@ -15,17 +15,18 @@ const char *kmt_event_name(unsigned int type);
 
 /*
  * One event as one JSON object (no newline).  SYM: call site as
- * "func+0xoff [mod]" or NULL/""; MODULE: module the call site is in, or NULL.
- * Returns the length it needed (like snprintf).
+ * "func+0xoff [mod]" or NULL/""; MODULE: the module the event belongs to (its
+ * via frame's, else its call site's), or NULL; VIA: the via frame named, or
+ * NULL.  Returns the length it needed (like snprintf).
  */
-int kmt_format_json(const struct kmt_event *e, const char *sym, const char *module, char *buf,
-		    size_t len);
+int kmt_format_json(const struct kmt_event *e, const char *sym, const char *module, const char *via,
+		    char *buf, size_t len);
 
 /* The text header line (no newline) and one aligned text line (no newline);
  * TIME is seconds since T0_NS. */
 const char *kmt_text_header(void);
-int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, char *buf,
-		    size_t len);
+int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, const char *via,
+		    char *buf, size_t len);
 
 /*
  * One leak (an allocation still outstanding when MODULE was freed at
@@ -34,7 +35,7 @@ int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, 
  * allocation), unload_ts_ns, age_ns.  Returns the length needed.
  */
 int kmt_format_leak_json(const struct kmt_live_alloc *a, uint64_t unload_ns, const char *module,
-			 const char *sym, char *buf, size_t len);
+			 const char *sym, const char *via, char *buf, size_t len);
 
 /* The leak table: a title line, a header line and one line per leak (no newlines). */
 int kmt_format_leak_title(const char *module, size_t n, uint64_t bytes, char *buf, size_t len);

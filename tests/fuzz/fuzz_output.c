@@ -59,27 +59,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (mod >= strs + m)
 			mod = NULL;
 	}
-	len = kmt_format_json(&e, sym, mod, big, sizeof(big));
+	len = kmt_format_json(&e, sym, mod, NULL, big, sizeof(big));
 	if (len < 0 || (size_t)len >= sizeof(big) || strlen(big) != (size_t)len)
 		abort();
 	check_json(big, (size_t)len);
 	/* truncated: same length reported, NUL-terminated within the buffer */
 	lim = size ? data[0] % sizeof(small) : 0;
-	if (kmt_format_json(&e, sym, mod, small, lim) != len)
+	if (kmt_format_json(&e, sym, mod, NULL, small, lim) != len)
 		abort();
 	if (lim && strlen(small) >= lim)
 		abort();
 	heap = malloc((size_t)len + 1);
 	if (!heap)
 		return 0;
-	if (kmt_format_json(&e, sym, mod, heap, (size_t)len + 1) != len || strcmp(heap, big))
+	if (kmt_format_json(&e, sym, mod, NULL, heap, (size_t)len + 1) != len || strcmp(heap, big))
 		abort();
 	free(heap);
 
-	len2 = kmt_format_text(&e, size > 8 ? data[1] : 0, sym, big, sizeof(big));
+	len2 = kmt_format_text(&e, size > 8 ? data[1] : 0, sym, NULL, big, sizeof(big));
 	if (len2 < 0 || strlen(big) != (size_t)len2 || strchr(big, '\n'))
 		abort();
-	kmt_format_text(&e, 0, sym, small, lim);
+	kmt_format_text(&e, 0, sym, NULL, small, lim);
 	if (lim && strlen(small) >= lim)
 		abort();
 

@@ -126,7 +126,7 @@ static void test_pages(void **state)
 	kmt_live_event(t, &e, NULL);
 	v = kmt_live_take_all(t, &n);
 	assert_int_equal(n, 1);
-	kmt_format_leak_json(&v[0], 10, "kmdemo", "", buf, sizeof(buf));
+	kmt_format_leak_json(&v[0], 10, "kmdemo", "", NULL, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"kind\":\"page\",\"pfn\":12345,\"order\":1,"));
 	kmt_format_leak_text(&v[0], 10, NULL, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "pages    pfn:0x3039/1"));
@@ -146,7 +146,7 @@ static void test_leak_format(void **state)
 	kmt_live_event(t, &e, NULL);
 	v = kmt_live_take_all(t, &n);
 	assert_int_equal(n, 1);
-	kmt_format_leak_json(&v[0], 3576585281ULL, "kmdemo", "kmdemo_init+0x63 [kmdemo]", buf,
+	kmt_format_leak_json(&v[0], 3576585281ULL, "kmdemo", "kmdemo_init+0x63 [kmdemo]", NULL, buf,
 			     sizeof(buf));
 	assert_string_equal(
 	    buf, "{\"event\":\"leak\",\"kind\":\"kmalloc\",\"ptr\":\"0xff479b4e41ea0000\","

@@ -92,12 +92,13 @@ static void test_kmalloc_kfree(void **state)
 	assert_non_null(strstr(m.buf,
 			       "{\"ph\":\"i\",\"name\":\"kmalloc\",\"pid\":100,\"tid\":101,"
 			       "\"ts\":1234.567,\"s\":\"t\",\"args\":{\"mm_users\":2,"
-			       "\"bytes\":1282,\"bytes_alloc\":2048,"
+			       "\"family\":\"kmalloc\",\"bytes\":1282,\"bytes_alloc\":2048,"
 			       "\"ptr\":\"0xffff888100001000\",\"sym\":\"load_msg+0x2f\"}}"));
-	assert_non_null(strstr(m.buf, "{\"ph\":\"i\",\"name\":\"kfree\",\"pid\":100,\"tid\":101,"
-				      "\"ts\":2000.000,\"s\":\"t\",\"args\":{\"mm_users\":2,"
-				      "\"bytes\":2048,\"ptr\":\"0xffff888100001000\","
-				      "\"tracked\":true,\"sym\":\"free_msg+0x1a\"}}"));
+	assert_non_null(
+	    strstr(m.buf, "{\"ph\":\"i\",\"name\":\"kfree\",\"pid\":100,\"tid\":101,"
+			  "\"ts\":2000.000,\"s\":\"t\",\"args\":{\"mm_users\":2,"
+			  "\"family\":\"kmalloc\",\"bytes\":2048,\"ptr\":\"0xffff888100001000\","
+			  "\"tracked\":true,\"sym\":\"free_msg+0x1a\"}}"));
 	/* counters: mm_users once (unchanged later), outstanding up then down */
 	assert_int_equal(count(m.buf, "\"ph\":\"C\",\"name\":\"mm_users\""), 1);
 	assert_non_null(strstr(m.buf, "\"ph\":\"C\",\"name\":\"outstanding_bytes\",\"pid\":100,"
