@@ -39,6 +39,7 @@ enum kmt_opt {
 	KMT_O_MAX_TRACKED,
 	KMT_O_FAMILY,
 	KMT_O_DIRECT,
+	KMT_O_SETTLE,
 	KMT_O_DURATION,
 	KMT_O_JSON,
 	KMT_O_KO,
@@ -103,6 +104,7 @@ struct kmt_args {
 	uint64_t max_tracked;
 	/* running and output */
 	double duration; /* -d; 0: until stopped */
+	double settle;	 /* --settle: seconds from -m's unload to its leak verdict */
 	bool json, verbose, help;
 	const char *ko, *perfetto;
 	/* INTERVAL [COUNT] */

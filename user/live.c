@@ -131,6 +131,12 @@ static bool del(struct kmt_live *t, uint64_t key, struct kmt_live_alloc *gone)
 	return true;
 }
 
+void kmt_live_add(struct kmt_live *t, const struct kmt_live_alloc *a)
+{
+	if (t)
+		put(t, a);
+}
+
 bool kmt_live_event(struct kmt_live *t, const struct kmt_event *e, struct kmt_live_alloc *gone)
 {
 	struct kmt_live_alloc a;

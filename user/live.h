@@ -54,6 +54,9 @@ uint64_t kmt_live_dropped(const struct kmt_live *t);
  */
 bool kmt_live_event(struct kmt_live *t, const struct kmt_event *e, struct kmt_live_alloc *gone);
 
+/* Add allocation A (kept as it is; a full table counts it as dropped). */
+void kmt_live_add(struct kmt_live *t, const struct kmt_live_alloc *a);
+
 /*
  * Take every entry out of the table: a malloc()ed array sorted by ts_ns (NULL
  * when empty or on ENOMEM), *N entries.

@@ -89,6 +89,11 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 		      "call site), not what kernel helpers allocate for it (no\n"
 		      "stack walk: cheaper); pages are always by stack",
 		      KMT_K_FLAG, ARG(direct), 0, 0, NULL},
+    [KMT_O_SETTLE] = {KMT_O_SETTLE, 0, "settle", "S",
+		      "with -m: the leak report waits S seconds after the unload\n"
+		      "for late frees (RCU, work items; default 1); frees after\n"
+		      "it are reported as freed_late",
+		      KMT_K_SECONDS, ARG(settle), 0, 3600, NULL},
     [KMT_O_DURATION] = {KMT_O_DURATION, 'd', "duration", "S",
 			"stop after S seconds (default: until Ctrl-C, or the\ntarget's exit)",
 			KMT_K_SECONDS, ARG(duration), 0, ONE_YEAR, NULL},
@@ -109,20 +114,26 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 /* ---- trace ------------------------------------------------------------------------- */
 
 static const enum kmt_opt trace_opts[] = {
-    KMT_O_PID,	    KMT_O_COMM,	    KMT_O_MODULE,   KMT_O_DIRECT, KMT_O_FAMILY,
-    KMT_O_MIN_SIZE, KMT_O_MAX_SIZE, KMT_O_DURATION, KMT_O_JSON,	  KMT_O_KO,
-    KMT_O_PERFETTO, KMT_O_VERBOSE,  KMT_O_HELP,	    KMT_O_NONE,
+    KMT_O_PID,	  KMT_O_COMM,	  KMT_O_MODULE,	  KMT_O_DIRECT,	  KMT_O_SETTLE,
+    KMT_O_FAMILY, KMT_O_MIN_SIZE, KMT_O_MAX_SIZE, KMT_O_DURATION, KMT_O_JSON,
+    KMT_O_KO,	  KMT_O_PERFETTO, KMT_O_VERBOSE,  KMT_O_HELP,	  KMT_O_NONE,
 };
+
+static void trace_defaults(struct kmt_args *a)
+{
+	a->settle = 1.0;
+}
 
 const struct kmt_cmd_spec kmt_trace_spec = {
     .name = "trace",
     .synopsis = "[-p PID | -c COMM | -- CMD [ARGS...]] [-m MODULE] [--family LIST]\n"
 		"                     [--min-size N] [--max-size N] [-d SECONDS] [--json]\n"
-		"                     [--ko PATH] [--perfetto FILE] [-v]\n",
+		"                     [--direct] [--settle S] [--ko PATH] [--perfetto FILE] [-v]\n",
     .about = "Every allocation and free (kmalloc, named caches, pages, vmalloc, per-CPU),\n"
 	     "thread and module event, as it happens.\n",
     .opts = trace_opts,
     .takes_cmd = true,
+    .defaults = trace_defaults,
 };
 
 /* ---- hist -------------------------------------------------------------------------- */

@@ -43,7 +43,13 @@ struct trace_run {
 	uint64_t t0;
 	uint64_t count[KMT_EV_MAX];
 	uint64_t bytes_alloc, bytes_freed;
-	uint64_t leaks; /* reported at the -m module's module_free */
+	uint64_t leaks;	     /* reported after the -m module's module_free */
+	uint64_t freed_late; /* ... and freed after that report */
+	/* -m's module was freed: the leak verdict waits until verdict_ns for
+	 * late frees (RCU callbacks, kworkers); its event in verdict_ev */
+	uint64_t verdict_ns;
+	struct kmt_event verdict_ev;
+	struct kmt_live *reported; /* the leaks reported, to match late frees */
 	bool out_err;
 	char line[4096];
 };
@@ -121,8 +127,10 @@ static void report_leaks(struct trace_run *r, const struct kmt_event *e)
 	size_t n;
 
 	v = kmt_live_take_all(r->live, &n);
-	if (!n)
+	if (!n) {
+		free(v);
 		return;
+	}
 	r->leaks += n;
 	for (size_t i = 0; i < n; i++)
 		bytes += v[i].bytes_alloc;
@@ -144,8 +152,38 @@ static void report_leaks(struct trace_run *r, const struct kmt_event *e)
 		else
 			kmt_format_leak_text(&v[i], e->ts_ns, both, r->line, sizeof(r->line));
 		put_line(r);
+		kmt_live_add(r->reported, &v[i]);
 	}
 	free(v);
+}
+
+/* The verdict on -m's freed module, once its settle time is over (or at the
+ * end): report what is still outstanding, then forget its symbols. */
+static void verdict(struct trace_run *r, bool now)
+{
+	if (!r->verdict_ns || (!now && kmt_now_ns() < r->verdict_ns))
+		return;
+	r->verdict_ns = 0;
+	report_leaks(r, &r->verdict_ev);
+	kmt_syms_module_free(r->syms, r->verdict_ev.module);
+}
+
+/* A tracked free of an allocation already reported as a leak. */
+static void freed_late(struct trace_run *r, const struct kmt_event *e)
+{
+	struct kmt_live_alloc a;
+	char sym[256];
+
+	if (!r->reported || !kmt_event_is_free(e->type) || !(e->flags & KMT_F_TRACKED) ||
+	    !kmt_live_event(r->reported, e, &a))
+		return;
+	r->freed_late++;
+	kmt_syms_name(r->syms, a.call_site, sym, sizeof(sym), NULL);
+	if (r->a->json)
+		kmt_format_freed_late_json(&a, e->ts_ns, sym, r->line, sizeof(r->line));
+	else
+		kmt_format_freed_late_text(&a, e->ts_ns, sym, r->line, sizeof(r->line));
+	put_line(r);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -170,6 +208,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	switch (e.type) {
 	case KMT_EV_MODULE_LOAD:
 		e.module[KMT_MODNAME_LEN - 1] = '\0';
+		if (r->verdict_ns && !strcmp(e.module, r->a->module))
+			verdict(r, true); /* loaded again: judge the last load first */
 		kmt_syms_module_load(r->syms, e.module, e.text_base, e.init_base);
 		break;
 	case KMT_EV_MODULE_FREE:
@@ -186,7 +226,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		if (via_mod)
 			mod = via_mod; /* the module that caused it */
 	}
-	kmt_live_event(r->live, &e, &gone);
+	if (!kmt_live_event(r->live, &e, &gone))
+		freed_late(r, &e);
 	kmt_pf_event(r->pf, &e, sym, gone.pid);
 	if (r->a->json)
 		kmt_format_json(&e, sym, mod, via, r->line, sizeof(r->line));
@@ -194,9 +235,15 @@ static int on_event(void *ctx, void *data, size_t size)
 		kmt_format_text(&e, r->t0, sym, via, r->line, sizeof(r->line));
 	put_line(r);
 	if (e.type == KMT_EV_MODULE_FREE) {
-		if (r->a->module[0] && !strcmp(e.module, r->a->module))
-			report_leaks(r, &e);
-		kmt_syms_module_free(r->syms, e.module);
+		if (r->a->module[0] && !strcmp(e.module, r->a->module)) {
+			verdict(r, true); /* an earlier unload's, if still pending */
+			r->verdict_ev = e;
+			r->verdict_ns = kmt_now_ns() + (uint64_t)(r->a->settle * 1e9);
+			if (!r->verdict_ns)
+				r->verdict_ns = 1;
+		} else {
+			kmt_syms_module_free(r->syms, e.module);
+		}
 	}
 	return r->out_err ? -EPIPE : 0;
 }
@@ -275,7 +322,8 @@ static void summary(struct trace_run *r, int cmd_status)
 		       (unsigned long long)out_n, (unsigned long long)out_b,
 		       (unsigned long long)lost, (unsigned long long)untracked);
 		if (r->a->module[0])
-			printf(",\"leaks\":%llu", (unsigned long long)r->leaks);
+			printf(",\"leaks\":%llu,\"freed_late\":%llu", (unsigned long long)r->leaks,
+			       (unsigned long long)r->freed_late);
 		if (cmd_status >= 0)
 			printf(",\"exit_status\":%d", cmd_status);
 		printf("}\n");
@@ -291,7 +339,8 @@ static void summary(struct trace_run *r, int cmd_status)
 	printf("outstanding: %llu allocations, %llu bytes (within the filter)\n",
 	       (unsigned long long)out_n, (unsigned long long)out_b);
 	if (r->a->module[0])
-		printf("leaks at module unload: %llu\n", (unsigned long long)r->leaks);
+		printf("leaks at module unload: %llu (freed late: %llu)\n",
+		       (unsigned long long)r->leaks, (unsigned long long)r->freed_late);
 	printf("lost events: %llu, untracked allocations: %llu\n", (unsigned long long)lost,
 	       (unsigned long long)untracked);
 	if (pids_full)
@@ -339,6 +388,7 @@ static int run(struct trace_run *r)
 			ring_buffer__free(rb);
 			return 1;
 		}
+		verdict(r, false);
 		if (deadline && kmt_now_ns() >= deadline)
 			break;
 		if (kmt_target_done(&r->tg, &cmd_status))
@@ -346,6 +396,8 @@ static int run(struct trace_run *r)
 	}
 	if (!r->out_err)
 		ring_buffer__consume(rb); /* drain */
+	if (!r->out_err)
+		verdict(r, true); /* a pending one, before its settle time is over */
 	if (!r->out_err)
 		summary(r, cmd_status);
 	ring_buffer__free(rb);
@@ -374,7 +426,8 @@ int cmd_trace(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	if ((a.module[0] || a.perfetto) && !(r.live = kmt_live_new(65536))) {
+	if ((a.module[0] || a.perfetto) &&
+	    (!(r.live = kmt_live_new(65536)) || !(r.reported = kmt_live_new(65536)))) {
 		fprintf(stderr, "kmtrace: out of memory\n");
 		goto out;
 	}
@@ -408,6 +461,7 @@ out:
 	kmt_target_close(&r.tg, ret != 0);
 	kmt_syms_close(r.syms);
 	kmt_live_free(r.live);
+	kmt_live_free(r.reported);
 	if (r.pf && kmt_pf_close(r.pf) && ret == 0) {
 		fprintf(stderr, "kmtrace: --perfetto %s: write error: %s\n", a.perfetto,
 			strerror(errno));

@@ -375,3 +375,31 @@ int kmt_format_leak_text(const struct kmt_live_alloc *a, uint64_t unload_ns, con
 			where, (unsigned long long)a->bytes_alloc, site, a->pid, comm,
 			(double)age_of(a, unload_ns) / 1e9);
 }
+
+int kmt_format_freed_late_json(const struct kmt_live_alloc *a, uint64_t free_ns, const char *sym,
+			       char *buf, size_t len)
+{
+	char s[1100];
+
+	kmt_json_str(sym ? sym : "", 256, s, sizeof(s));
+	return snprintf(buf, len,
+			"{\"event\":\"freed_late\",\"kind\":\"%s\",\"key\":\"0x%llx\","
+			"\"bytes_alloc\":%llu,\"call_site\":\"0x%llx\",\"sym\":%s,\"pid\":%u,"
+			"\"ts_ns\":%llu,\"free_ts_ns\":%llu}",
+			kmt_family_name(kmt_event_family(a->kind)),
+			(unsigned long long)(a->kind == KMT_EV_PAGE_ALLOC ? a->key : leak_ptr(a)),
+			(unsigned long long)a->bytes_alloc, (unsigned long long)a->call_site, s,
+			a->pid, (unsigned long long)a->ts_ns, (unsigned long long)free_ns);
+}
+
+int kmt_format_freed_late_text(const struct kmt_live_alloc *a, uint64_t free_ns, const char *sym,
+			       char *buf, size_t len)
+{
+	return snprintf(buf, len,
+			"--- freed late: %s 0x%llx (%llu bytes) from %s, reported as a leak, "
+			"freed %.3f s after it was allocated ---",
+			kmt_family_name(kmt_event_family(a->kind)),
+			(unsigned long long)(a->kind == KMT_EV_PAGE_ALLOC ? a->key : leak_ptr(a)),
+			(unsigned long long)a->bytes_alloc, sym && *sym ? sym : "?",
+			(double)age_of(a, free_ns) / 1e9);
+}

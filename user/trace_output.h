@@ -43,4 +43,11 @@ const char *kmt_leak_text_header(void);
 int kmt_format_leak_text(const struct kmt_live_alloc *a, uint64_t unload_ns, const char *sym,
 			 char *buf, size_t len);
 
+/* An allocation reported as a leak, freed at FREE_NS after all: JSON (event
+ * "freed_late") or one text line. */
+int kmt_format_freed_late_json(const struct kmt_live_alloc *a, uint64_t free_ns, const char *sym,
+			       char *buf, size_t len);
+int kmt_format_freed_late_text(const struct kmt_live_alloc *a, uint64_t free_ns, const char *sym,
+			       char *buf, size_t len);
+
 #endif /* KMT_TRACE_OUTPUT_H */
