@@ -181,6 +181,8 @@ static void choose(struct kmt_loader *l, struct probe *pr, bool use_raw, bool us
 			load = true;
 			break;
 		}
+		if (g >= 0)
+			l->has[g] = true;
 		if (g >= 0 && !l->want[g])
 			load = false;
 		if (k == P_ITER)
@@ -351,7 +353,7 @@ void kmt_ready(const struct kmt_loader *l, const char *what)
 
 	fprintf(stderr, "kmtrace: ready: %s", what);
 	for (int g = 0; g < KMT_G_MAX; g++) {
-		if (!l->want[g])
+		if (!l->want[g] || !l->has[g])
 			continue;
 		fprintf(stderr, "%s%s", n++ ? ", " : ": ", groups[g].label);
 		if (l->on[g])

@@ -89,6 +89,7 @@ struct kmt_loader {
 	void *skel;
 	bool raw;		    /* raw_tp programs in use */
 	bool on[KMT_G_MAX];	    /* the groups that loaded */
+	bool has[KMT_G_MAX];	    /* the groups the object has programs for */
 	const char *via[KMT_G_MAX]; /* "raw_tp", "tracepoint" or "fentry" */
 };
 

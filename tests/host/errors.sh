@@ -219,9 +219,9 @@ held() {
 			"$f" 2>/dev/null
 	done | sort -u
 }
-# attached PID: until PID holds a BPF link (10 s at most); saves them.
+# attached PID: until PID holds a BPF link (30 s at most: a loaded machine); saves them.
 attached() {
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		held "$1" >"$tmp/held"
 		grep -q "^link:" "$tmp/held" && return 0
 		kill -0 "$1" 2>/dev/null || return 1
@@ -300,11 +300,12 @@ for mode in "" --json; do
 	gone "trace $mode | head -n 1"
 done
 
-# the target exits: -p PID ends with a summary, exit 0
+# the target exits: -p PID ends with a summary, exit 0 (the target lives 4 s:
+# kmtrace attaches before it exits, even on a loaded machine)
 for sub in trace hist mm; do
 	has_sub $sub || continue
 	: >"$tmp/held"
-	"$T" -n 2 -s 1 >/dev/null &
+	"$T" -n 2 -s 4 >/dev/null &
 	tp=$!
 	sleep 0.2
 	"$K" $sub --json -p $tp >"$tmp/p.out" 2>"$tmp/p.err" &
