@@ -202,6 +202,8 @@ soak: all
 KMT_VERSION   := $(shell cat VERSION)
 CPPFLAGS      += -DKMTRACE_VERSION='"$(KMT_VERSION)"'
 $(BUILD)/obj/kmtrace.o: VERSION
+# Link with LDFLAGS too (dpkg-buildflags' -z relro -z now in debian/rules).
+$(BUILD)/kmtrace $(addprefix $(BUILD)/,$(PROGS)): LDLIBS += $(LDFLAGS)
 
 PREFIX        ?= /usr/local
 BINDIR        ?= $(PREFIX)/bin
