@@ -270,7 +270,7 @@ deb:
 	else \
 		tar -c --exclude=./build --exclude=./.cache -f - . | tar -x -C $(DEB_SRC); \
 	fi
-	cd $(DEB_SRC) && dpkg-buildpackage -b -uc -us > ../build.log 2>&1 || { \
+	cd $(DEB_SRC) && dpkg-buildpackage -b -uc -us -jauto > ../build.log 2>&1 || { \
 		tail -n 30 ../build.log >&2; echo "kmtrace: dpkg-buildpackage failed, see $(DEB_DIR)/src/build.log" >&2; exit 1; }
 	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/src/*.changes $(DEB_DIR)/
 	@ls -1 $(DEB_DIR)/*.deb
