@@ -77,7 +77,7 @@ _kmtrace_values() { # ARG CUR: the candidate values of an ARG
 }
 
 _kmtrace() {
-	local prog=${COMP_WORDS[0]} cur=${COMP_WORDS[COMP_CWORD]} cmd= ci i w
+	local prog=${COMP_WORDS[0]} cur=${COMP_WORDS[COMP_CWORD]} cmd='' ci i w
 	COMPREPLY=()
 	command -v "$prog" >/dev/null 2>&1 || prog=kmtrace
 	declare -gA _kmtrace_opts _kmtrace_args

@@ -9,22 +9,24 @@
 set -u
 . tests/lib.sh
 V=$(cat VERSION)
-PKGS="kmtrace kmdemo-dkms"
+PKGS=(kmtrace kmdemo-dkms)
 log=$(mktemp)
 exec 8>/tmp/kmtrace-deb-test.lock
 flock 8 # one host install at a time, whichever worktree runs it
 
 installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q ' installed$'; }
 present() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -qv 'not-installed'; }
-for p in $PKGS; do
+for p in "${PKGS[@]}"; do
 	if present "$p"; then
 		not_ok "package $p not on this host before the test" \
 			"it is ($(dpkg-query -W -f='${Version} ${Status}' "$p")); left alone, test skipped"
 		exit 1
 	fi
 done
-purge() { dpkg --purge $PKGS >/dev/null 2>&1; }
+purge() { dpkg --purge "${PKGS[@]}" >/dev/null 2>&1; }
 trap 'purge; rm -f "$log"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # --- build and lint --------------------------------------------------------------
 if make -s deb >"$log" 2>&1; then ok "make deb"; else
@@ -49,7 +51,7 @@ eq "the source tree has no build leftovers (debian/files, debian/tmp, ../*.deb)"
 if dpkg -i "$kdeb" "$ddeb" >"$log" 2>&1; then ok "dpkg -i both packages"; else
 	not_ok "dpkg -i both packages" "$(tail -n 5 "$log" | tr '\n' '|')"
 fi
-for p in $PKGS; do
+for p in "${PKGS[@]}"; do
 	check "$p is installed" installed "$p"
 done
 eq "/usr/bin/kmtrace --version" "$(/usr/bin/kmtrace --version 2>&1)" "kmtrace $V"
@@ -75,7 +77,8 @@ if ver=$(scripts/kernel.sh 6.12 2>>"$log"); then
 	else
 		not_ok "dkms build kmdemo/$V -k $ver" "$(tail -n 5 "$log" | tr '\n' '|')"
 	fi
-	ko=$(ls /var/lib/dkms/kmdemo/"$V"/"$ver"/*/module/kmdemo.ko* 2>/dev/null | head -n 1)
+	kos=(/var/lib/dkms/kmdemo/"$V"/"$ver"/*/module/kmdemo.ko*)
+	ko=${kos[0]}
 	stock=$(find "${CACHE:-$PWD/.cache}/kernels/$ver/lib/modules/$ver/kernel" -name '*.ko*' -print -quit)
 	eq "dkms-built kmdemo.ko: vermagic is that of $ver's own modules" \
 		"$(modinfo -F vermagic "$ko" 2>&1)" "$(modinfo -F vermagic "$stock" 2>&1)"
@@ -86,10 +89,10 @@ else
 fi
 
 # --- purge -----------------------------------------------------------------------
-if dpkg --purge $PKGS >"$log" 2>&1; then ok "dpkg --purge both packages"; else
+if dpkg --purge "${PKGS[@]}" >"$log" 2>&1; then ok "dpkg --purge both packages"; else
 	not_ok "dpkg --purge both packages" "$(tail -n 5 "$log" | tr '\n' '|')"
 fi
-for p in $PKGS; do
+for p in "${PKGS[@]}"; do
 	if present "$p"; then not_ok "$p is gone" "dpkg still knows it"; else ok "$p is gone"; fi
 done
 eq "no file of the packages is left" "$(ls -d /usr/bin/kmtrace /usr/libexec/kmtrace \

@@ -7,7 +7,7 @@
 set -u
 . tests/lib.sh
 V=$(cat VERSION)
-CMDS="trace hist stat mm"
+CMDS=(trace hist stat mm)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dest=$work/root
@@ -53,7 +53,7 @@ has "dkms.conf: builds kmdemo" "$conf" '^BUILT_MODULE_NAME\[0\]="kmdemo"$'
 
 # --- man pages -----------------------------------------------------------------
 mandir=$dest/usr/share/man
-for p in kmtrace $(printf 'kmtrace-%s ' $CMDS); do
+for p in kmtrace "${CMDS[@]/#/kmtrace-}"; do
 	f=$mandir/man1/$p.1
 	lint=$(mandoc -T lint -W warning "$f" 2>&1)
 	eq "man $p: mandoc -T lint, no warnings" "$lint" ""
@@ -69,11 +69,11 @@ eq "man -M finds kmtrace-trace by name" \
 # Every command "kmtrace --help" lists has a page and is in kmtrace(1).
 help_cmds=$("$dest/usr/bin/kmtrace" --help | awk '/^commands:/ {f=1; next} f && /^  [a-z]/ {print $1}' | sort)
 eq "kmtrace --help lists the commands with man pages" "$(echo "$help_cmds" | tr '\n' ' ')" \
-	"$(printf '%s\n' $CMDS | sort | tr '\n' ' ')"
+	"$(printf '%s\n' "${CMDS[@]}" | sort | tr '\n' ' ')"
 
 # Drift: both ways between each --help and its page. The page's own options
 # are its definition lines (a line of the source that starts with *-).
-for c in "" $CMDS; do
+for c in "" "${CMDS[@]}"; do
 	p=kmtrace${c:+-$c}
 	# shellcheck disable=SC2086
 	hopts=$("$dest/usr/bin/kmtrace" $c --help 2>/dev/null | opts_of)
@@ -105,8 +105,8 @@ _kmtrace
 EOT
 comp() { PATH="$dest/usr/bin:$PATH" bash "$work/comp.sh" "$dest/usr/share/bash-completion/completions/kmtrace" "$@"; }
 eq "completion: kmtrace <TAB> gives the commands and --help/--version" "$(comp kmtrace '')" \
-	"$(printf '%s\n' $CMDS --help --version | sort | tr '\n' ' ')"
-for c in $CMDS; do
+	"$(printf '%s\n' "${CMDS[@]}" --help --version | sort | tr '\n' ' ')"
+for c in "${CMDS[@]}"; do
 	eq "completion: kmtrace $c -<TAB> gives exactly its --help options" "$(comp kmtrace "$c" -)" \
 		"$({ "$dest/usr/bin/kmtrace" "$c" --help | opts_of; echo --; } | sort -u | tr '\n' ' ')"
 done

@@ -33,7 +33,8 @@ else
 	not_ok "vm $k: dkms build kmdemo/$V -k $ver" "$(tail -n 5 "$log" | tr '\n' '|')"
 	exit 1
 fi
-ko=$(ls "$work"/dkms/kmdemo/"$V"/"$ver"/*/module/kmdemo.ko* 2>/dev/null | head -n 1)
+kos=("$work"/dkms/kmdemo/"$V"/"$ver"/*/module/kmdemo.ko*)
+ko=${kos[0]}
 stock=$(find "$kroot/lib/modules/$ver/kernel" -name '*.ko*' -print -quit)
 eq "vm $k: dkms-built kmdemo.ko has the vermagic of $ver's own modules" \
 	"$(modinfo -F vermagic "$ko" 2>&1)" "$(modinfo -F vermagic "$stock" 2>&1)"
