@@ -197,7 +197,8 @@ soak: all
 # make uninstall           removes exactly what install put there
 # make deb                 kmtrace_<v>_amd64.deb and kmdemo-dkms_<v>_all.deb in
 #                          $(BUILD)/deb/ (dpkg-buildpackage on a copy of the
-#                          tree in $(BUILD)/deb/src/), then lintian
+#                          tree in $(BUILD)/deb/src/), then lintian (fails on
+#                          errors; output in $(BUILD)/deb/lintian.log)
 # The version's one source is the file VERSION (debian/changelog must agree).
 KMT_VERSION   := $(shell cat VERSION)
 CPPFLAGS      += -DKMTRACE_VERSION='"$(KMT_VERSION)"'
@@ -274,4 +275,7 @@ deb:
 		tail -n 30 ../build.log >&2; echo "kmtrace: dpkg-buildpackage failed, see $(DEB_DIR)/src/build.log" >&2; exit 1; }
 	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/src/*.changes $(DEB_DIR)/
 	@ls -1 $(DEB_DIR)/*.deb
-	lintian --fail-on error $(DEB_DIR)/*.changes
+	@echo "lintian $(DEB_DIR)/*.changes (full output: $(DEB_DIR)/lintian.log)"
+	@lintian --fail-on error $(DEB_DIR)/*.changes > $(DEB_DIR)/lintian.log 2>&1; rc=$$?; \
+		grep -v '^running with root privileges' $(DEB_DIR)/lintian.log; \
+		echo "lintian: exit $$rc" >> $(DEB_DIR)/lintian.log; exit $$rc

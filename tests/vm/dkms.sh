@@ -14,6 +14,8 @@ V=$(cat VERSION)
 work=$(mktemp -d)
 ship=tests/.dkms
 trap 'rm -rf "$work" "$ship"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 log=$work/log
 
 if ! ver=$(scripts/kernel.sh "$k" 2>"$log"); then
