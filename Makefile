@@ -251,7 +251,7 @@ uninstall:
 		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN_PAGES))) \
 		$(DESTDIR)$(BASHCOMPDIR)/kmtrace \
 		$(addprefix $(DESTDIR)$(KMDEMO_SRC)/,$(KMDEMO_FILES))
-	-rmdir $(DESTDIR)$(LIBEXECDIR)/kmtrace $(DESTDIR)$(KMDEMO_SRC) 2>/dev/null
+	rmdir $(DESTDIR)$(LIBEXECDIR)/kmtrace $(DESTDIR)$(KMDEMO_SRC) 2>/dev/null || true
 	@if [ -n "$(DESTDIR)" ]; then \
 		for d in $(BINDIR) $(LIBEXECDIR) $(MANDIR)/man1 $(BASHCOMPDIR) $(SRCDIR); do \
 			while [ "$$d" != / ] && [ "$$d" != . ] && rmdir "$(DESTDIR)$$d" 2>/dev/null; do \
