@@ -126,6 +126,16 @@ eq "completion: trace --perfetto PATH<TAB> completes files" \
 eq "completion: trace -- CMD<TAB> completes commands" "$(comp kmtrace trace -- kmtrac)" "kmtrace "
 eq "completion: a flag is not followed by values" "$(comp kmtrace trace --json '')" ""
 
+# --- version: debian/changelog must agree with VERSION ----------------------------
+out=$(make -s deb KMT_VERSION=0.0~test 2>&1 >/dev/null)
+rc=$?
+if [ $rc -ne 0 ] && grep -q "^kmtrace: debian/changelog is at .* but VERSION says 0.0~test\$" <<<"$out"; then
+	ok "make deb refuses a VERSION the changelog does not have"
+else
+	not_ok "make deb refuses a VERSION the changelog does not have" "rc=$rc: $(head -c 200 <<<"$out")"
+fi
+eq "debian/changelog's version is VERSION" "$(dpkg-parsechangelog -S Version)" "$V"
+
 # --- uninstall -----------------------------------------------------------------
 if make -s uninstall DESTDIR="$dest" PREFIX=/usr >"$log" 2>&1; then
 	ok "make uninstall DESTDIR=… PREFIX=/usr"
