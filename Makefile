@@ -209,3 +209,94 @@ lint: $(SKELS)
 
 soak: all
 	@scripts/soak.sh
+
+# --- packaging: version, install/uninstall, man pages, Debian packages ---------
+# make man                 man pages (man/*.scd, scdoc) into $(BUILD)/man/
+# make install             kmtrace, man pages, bash completion, the helper
+#                          programs and kmdemo's DKMS source; PREFIX (/usr/local)
+#                          and DESTDIR as usual
+# make uninstall           removes exactly what install put there
+# make deb                 kmtrace_<v>_amd64.deb and kmdemo-dkms_<v>_all.deb in
+#                          $(BUILD)/deb/ (dpkg-buildpackage on a copy of the
+#                          tree in $(BUILD)/deb/src/), then lintian (fails on
+#                          errors; output in $(BUILD)/deb/lintian.log)
+# The version's one source is the file VERSION (debian/changelog must agree).
+KMT_VERSION   := $(shell cat VERSION)
+CPPFLAGS      += -DKMTRACE_VERSION='"$(KMT_VERSION)"'
+$(BUILD)/obj/kmtrace.o: VERSION
+# Link with LDFLAGS too (dpkg-buildflags' -z relro -z now in debian/rules).
+$(BUILD)/kmtrace $(addprefix $(BUILD)/,$(PROGS)): LDLIBS += $(LDFLAGS)
+
+PREFIX        ?= /usr/local
+BINDIR        ?= $(PREFIX)/bin
+LIBEXECDIR    ?= $(PREFIX)/libexec
+MANDIR        ?= $(PREFIX)/share/man
+BASHCOMPDIR   ?= $(PREFIX)/share/bash-completion/completions
+SRCDIR        ?= $(PREFIX)/src
+INSTALL       ?= install
+SCDOC         ?= scdoc
+MAN_SRCS      := $(wildcard man/*.scd)
+MAN_PAGES     := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
+# Helper programs go to libexec/kmtrace/, where their short names cannot clash.
+KMT_HELPERS   := threads kstorm
+KMDEMO_SRC    := $(SRCDIR)/kmdemo-$(KMT_VERSION)
+KMDEMO_FILES  := kmdemo.c Kbuild dkms.conf
+
+.PHONY: man install uninstall deb
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: man/%.scd man/tidy.awk VERSION
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(KMT_VERSION)/g' $< > $@.scd
+	$(SCDOC) < $@.scd > $@.tmp
+	awk -f man/tidy.awk $@.tmp > $@
+	@rm -f $@.scd $@.tmp
+
+install: $(BUILD)/kmtrace $(addprefix $(BUILD)/,$(KMT_HELPERS)) $(MAN_PAGES)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/kmtrace \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(KMDEMO_SRC)
+	$(INSTALL) -m 755 $(BUILD)/kmtrace $(DESTDIR)$(BINDIR)/kmtrace
+	$(INSTALL) -m 755 $(addprefix $(BUILD)/,$(KMT_HELPERS)) $(DESTDIR)$(LIBEXECDIR)/kmtrace/
+	$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 completion/kmtrace.bash $(DESTDIR)$(BASHCOMPDIR)/kmtrace
+	$(INSTALL) -m 644 kmod/kmdemo.c kmod/Kbuild $(DESTDIR)$(KMDEMO_SRC)/
+	sed 's/#MODULE_VERSION#/$(KMT_VERSION)/' kmod/dkms.conf > $(DESTDIR)$(KMDEMO_SRC)/dkms.conf
+	chmod 644 $(DESTDIR)$(KMDEMO_SRC)/dkms.conf
+
+# Removes the files install wrote and kmtrace's own directories; with DESTDIR
+# (a staging tree) also the then-empty directories above them, up to DESTDIR.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kmtrace \
+		$(addprefix $(DESTDIR)$(LIBEXECDIR)/kmtrace/,$(KMT_HELPERS)) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN_PAGES))) \
+		$(DESTDIR)$(BASHCOMPDIR)/kmtrace \
+		$(addprefix $(DESTDIR)$(KMDEMO_SRC)/,$(KMDEMO_FILES))
+	rmdir $(DESTDIR)$(LIBEXECDIR)/kmtrace $(DESTDIR)$(KMDEMO_SRC) 2>/dev/null || true
+	@if [ -n "$(DESTDIR)" ]; then \
+		for d in $(BINDIR) $(LIBEXECDIR) $(MANDIR)/man1 $(BASHCOMPDIR) $(SRCDIR); do \
+			while [ "$$d" != / ] && [ "$$d" != . ] && rmdir "$(DESTDIR)$$d" 2>/dev/null; do \
+				d=$$(dirname "$$d"); done; \
+		done; fi
+
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := $(DEB_DIR)/src/kmtrace-$(KMT_VERSION)
+deb:
+	@v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(KMT_VERSION)" ] || { \
+		echo "kmtrace: debian/changelog is at $$v but VERSION says $(KMT_VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			tar -c --null -T - --ignore-failed-read -f - 2>/dev/null | tar -x -C $(DEB_SRC); \
+	else \
+		tar -c --exclude=./build --exclude=./.cache -f - . | tar -x -C $(DEB_SRC); \
+	fi
+	cd $(DEB_SRC) && dpkg-buildpackage -b -uc -us -jauto > ../build.log 2>&1 || { \
+		tail -n 30 ../build.log >&2; echo "kmtrace: dpkg-buildpackage failed, see $(DEB_DIR)/src/build.log" >&2; exit 1; }
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/src/*.changes $(DEB_DIR)/
+	@ls -1 $(DEB_DIR)/*.deb
+	@echo "lintian $(DEB_DIR)/*.changes (full output: $(DEB_DIR)/lintian.log)"
+	@lintian --fail-on error $(DEB_DIR)/*.changes > $(DEB_DIR)/lintian.log 2>&1; rc=$$?; \
+		grep -v '^running with root privileges' $(DEB_DIR)/lintian.log; \
+		echo "lintian: exit $$rc" >> $(DEB_DIR)/lintian.log; exit $$rc

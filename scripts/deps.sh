@@ -9,6 +9,10 @@ set -euo pipefail
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
       kmod dwarves qemu-system-x86 busybox-static cpio gzip libcmocka-dev python3
       clang-format clang-tidy cppcheck libclang-rt-14-dev)
+# Packaging (make man/install/deb, tests/host/install.sh, deb.sh, vm/dkms.sh):
+# scdoc for the man pages, mandoc and man-db to lint and render them,
+# bash-completion, debhelper + dh-dkms + dkms + lintian for the packages.
+pkgs+=(scdoc mandoc man-db bash-completion debhelper dh-dkms dkms lintian xz-utils)
 [[ "${1:-}" == "--bench" ]] && pkgs+=(bpftrace linux-perf)
 
 missing=()
