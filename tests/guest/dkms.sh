@@ -2,7 +2,7 @@
 # The DKMS-built kmdemo.ko (shipped by tests/vm/dkms.sh as tests/.dkms/kmdemo.ko)
 # in the VM: built for this kernel, loads with insmod from that path, makes its
 # allocations (the module's own log lines), unloads cleanly.
-# Run via scripts/vm.sh; the last line is the marker "# dkms guest: done".
+# Run in a VM by tests/vm/dkms.sh (scripts/vm.sh); the last line is the marker "# dkms guest: done".
 . /kmtrace/tests/lib.sh
 
 ko=/kmtrace/tests/.dkms/kmdemo.ko
