@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "probes.h"
 #include "common.h"
@@ -338,6 +339,25 @@ int kmt_attach(struct kmt_loader *l)
 		return 1;
 	}
 	return 0;
+}
+
+unsigned long long kmt_missed(const struct kmt_loader *l)
+{
+	unsigned long long n = 0;
+	struct bpf_program *p;
+
+	if (!l->skel)
+		return 0;
+	bpf_object__for_each_program(p, l->ops->object(l->skel))
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(p) >= 0 &&
+		    bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
+			n += info.recursion_misses;
+	}
+	return n;
 }
 
 void kmt_unload(struct kmt_loader *l)

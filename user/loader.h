@@ -110,6 +110,10 @@ int kmt_load(struct kmt_loader *l);
 /* Attach every loaded program.  0, or 1 after printing why. */
 int kmt_attach(struct kmt_loader *l);
 
+/* Events the kernel did not run the loaded programs for (a BPF program was
+ * already running on that CPU: recursion_misses), summed. */
+unsigned long long kmt_missed(const struct kmt_loader *l);
+
 /* Destroy the object (NULL-safe). */
 void kmt_unload(struct kmt_loader *l);
 

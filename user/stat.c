@@ -68,24 +68,6 @@ static const char *gfp_fmt(void *arg, __u64 gfp, char *buf, size_t len)
 	return kmt_gfp_str((unsigned long)gfp, buf, len);
 }
 
-/* Events the kernel skipped (a program was already running on that CPU). */
-static __u64 missed_events(struct stat_bpf *obj)
-{
-	struct bpf_program *p;
-	__u64 n = 0;
-
-	bpf_object__for_each_program(p, obj->obj)
-	{
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-
-		if (bpf_program__fd(p) >= 0 &&
-		    bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
-			n += info.recursion_misses;
-	}
-	return n;
-}
-
 /* --- reading the maps ------------------------------------------------------- */
 
 /* All rows of the sites (or pages) map, summed over CPUs; NULL + *n = 0 on error.
@@ -209,7 +191,7 @@ static int report(struct stat_run *r, double seconds)
 	rep.sort = (enum stat_sort)a->sort;
 	rep.limit = (size_t)a->lines;
 	rep.json = a->json;
-	rep.missed = missed_events(r->skel);
+	rep.missed = kmt_missed(&r->ld);
 	kmt_unload(&r->ld);
 	if (a->mode == STAT_CALLER) {
 		syms = kmt_syms_open(NULL, NULL);

@@ -304,6 +304,7 @@ static void summary(struct trace_run *r, int cmd_status)
 	uint64_t pids_full = kmt_counter(cfd, KMT_CNT_PIDS_FULL),
 		 cut = kmt_counter(cfd, KMT_CNT_BULK_CUT);
 	double secs = (double)(kmt_now_ns() - r->t0) / 1e9;
+	unsigned long long missed = kmt_missed(&r->ld);
 	uint64_t out_n, out_b;
 
 	outstanding(r, &out_n, &out_b);
@@ -311,6 +312,11 @@ static void summary(struct trace_run *r, int cmd_status)
 	 * /dev/null (and which `make bench` reads). */
 	fprintf(stderr, "kmtrace: lost events: %llu%s\n", (unsigned long long)lost,
 		lost ? " (ring buffer full: narrow the filter with -p, -c, -m or --min-size)" : "");
+	if (missed)
+		fprintf(stderr,
+			"kmtrace: missed events: %llu (the kernel skips a BPF program while "
+			"another runs on that CPU)\n",
+			missed);
 	if (r->a->json) {
 		printf("{\"event\":\"summary\",\"duration_s\":%.3f,\"events\":{", secs);
 		for (int t = 1; t < KMT_EV_MAX; t++)
@@ -321,6 +327,7 @@ static void summary(struct trace_run *r, int cmd_status)
 		       (unsigned long long)r->bytes_alloc, (unsigned long long)r->bytes_freed,
 		       (unsigned long long)out_n, (unsigned long long)out_b,
 		       (unsigned long long)lost, (unsigned long long)untracked);
+		printf(",\"missed\":%llu", missed);
 		if (r->a->module[0])
 			printf(",\"leaks\":%llu,\"freed_late\":%llu", (unsigned long long)r->leaks,
 			       (unsigned long long)r->freed_late);
@@ -341,8 +348,8 @@ static void summary(struct trace_run *r, int cmd_status)
 	if (r->a->module[0])
 		printf("leaks at module unload: %llu (freed late: %llu)\n",
 		       (unsigned long long)r->leaks, (unsigned long long)r->freed_late);
-	printf("lost events: %llu, untracked allocations: %llu\n", (unsigned long long)lost,
-	       (unsigned long long)untracked);
+	printf("lost events: %llu, missed: %llu, untracked allocations: %llu\n",
+	       (unsigned long long)lost, missed, (unsigned long long)untracked);
 	if (pids_full)
 		printf("children not followed (pid table full): %llu\n",
 		       (unsigned long long)pids_full);

@@ -106,9 +106,9 @@ has "forked child: thread_start with the shell as ppid" "$tmp/fk.out" \
 KMTRACE_NO_RAW_TP=1 "$K" trace --json -- "$S" -m msg -s 1234 -n 500 >"$tmp/tp.out" 2>"$tmp/tp.err"
 eq "KMTRACE_NO_RAW_TP=1 (classic tracepoints): exit 0" "$?" 0
 has "classic tracepoints: ready line says so" "$tmp/tp.err" \
-	'^kmtrace: ready: trace: kmalloc via tracepoint, page via tracepoint, bulk frees (via fentry|off), threads off, modules off$'
+	'^kmtrace: ready: trace: kmalloc via tracepoint, cache off, page via tracepoint, vmalloc off, percpu off, bulk frees (via fentry|off), threads off, modules off$'
 has "classic tracepoints: one warning for the features that need raw_tp" "$tmp/tp.err" \
-	'^kmtrace: warning: threads, modules off: raw_tp disabled by KMTRACE_NO_RAW_TP$'
+	'^kmtrace: warning: cache, vmalloc, percpu, threads, modules off: raw_tp disabled by KMTRACE_NO_RAW_TP$'
 count_is "classic tracepoints: exactly one warning line" "$tmp/tp.err" '^kmtrace: warning: ' 1
 count_is "classic tracepoints: exactly 500 kmallocs of 1282 bytes" "$tmp/tp.out" \
 	'"event":"kmalloc".*"bytes_req":1282,' 500
@@ -129,7 +129,7 @@ count_is "-c kstorm --min/max-size: no other kmalloc sizes" "$tmp/c.out" \
 has "-c: summary line" "$tmp/c.out" '^\{"event":"summary".*"lost":0'
 
 # --- -p PID: that process, all its threads; ends when it exits ---------------------
-"$T" -n 2 -s 2 >"$tmp/p.threads" &
+"$T" -n 2 -s 4 >"$tmp/p.threads" & # 4 s: kmtrace attaches first, even on a loaded machine
 tp=$!
 sleep 0.3
 "$K" trace --json -p $tp -d 20 >"$tmp/p.out" 2>"$tmp/p.err"
@@ -141,7 +141,7 @@ count_is "-p PID: kmallocs only from that pid" "$tmp/p.out" \
 	"\"event\":\"kmalloc\",\"pid\":([0-9]+),\"tid\"" \
 	"$(grep -c "\"event\":\"kmalloc\",\"pid\":$tp," "$tmp/p.out")"
 
-"$T" -n 2 -s 2 >/dev/null &
+"$T" -n 2 -s 4 >/dev/null &
 tp=$!
 sleep 0.3
 tid=$(ls /proc/$tp/task | grep -vx "$tp" | head -n 1)
