@@ -9,7 +9,7 @@
 #define KMT_MODNAME_LEN 56 /* MODULE_NAME_LEN on 64-bit */
 #define KMT_MAX_RANGES	4  /* module text ranges the -m filter checks */
 #define KMT_STACK_DEPTH 32 /* frames bpf_get_stack() looks at for -m's stack walk */
-#define KMT_SLAB_RANGES 16 /* slab-refill functions whose pages are not the caller's */
+#define KMT_SLAB_RANGES 32 /* allocator functions whose pages are not the caller's */
 
 /* Per-CPU counters (each object's `counters` map), summed by user space. */
 enum kmt_counter {

@@ -23,9 +23,10 @@ struct kmt_filter {
 	__u8 _pad[6];
 	char comm_name[KMT_COMM_LEN];
 	char module_name[KMT_MODNAME_LEN];
-	/* -m: text of the slab allocator's refill path (from kallsyms).  A page
-	 * allocated there backs kmalloc objects and stays with the slab cache
-	 * when they are freed: not the module's page. */
+	/* -m: text of the allocators that take pages for their own objects
+	 * (slab refills, large kmallocs, vmalloc areas, per-CPU chunks; from
+	 * kallsyms).  A page allocated there backs those objects, which their own
+	 * events report: not a page of the module's. */
 	__u64 slab_lo[KMT_SLAB_RANGES];
 	__u64 slab_hi[KMT_SLAB_RANGES];
 };

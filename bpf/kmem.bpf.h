@@ -102,7 +102,7 @@ static __always_inline bool kmt_attribute(void *ctx, const struct kmt_alloc *a, 
 	}
 	if (filter.direct && a->family != KMT_FAM_PAGE)
 		return false;
-	*via = kmt_module_frame(ctx);
+	*via = kmt_module_frame(ctx, a->family == KMT_FAM_PAGE);
 	*by_stack = true;
 	return *via != 0;
 }

@@ -57,8 +57,9 @@ struct trace_run {
 /*
  * -m attributes page allocations to the module by their kernel stack; a page
  * the slab allocator takes to refill a cache during the module's kmalloc is
- * the cache's (it outlives the objects), and a kmalloc over 8 KiB takes pages
- * that its kmalloc event already reports: those frames stop the walk.  Names
+ * the cache's (it outlives the objects), and a kmalloc over 8 KiB, a vmalloc
+ * area and a per-CPU chunk take pages that their own events report: those
+ * frames stop the walk.  Names
  * across 6.1 .. 6.18 (KS: kallsyms); a missing or inlined one is skipped.
  */
 static void set_slab_ranges(struct kmt_filter *f, struct ksyms *ks, bool verbose)
@@ -76,6 +77,12 @@ static void set_slab_ranges(struct kmt_filter *f, struct ksyms *ks, bool verbose
 	    "___kmalloc_large_node",
 	    "__kmalloc_large_noprof",
 	    "__kmalloc_large_node_noprof",
+	    /* a vmalloc area's pages (its vmalloc event reports the area) */
+	    "__vmalloc_node_range",
+	    "__vmalloc_node_range_noprof",
+	    /* per-CPU chunks (percpu events report the allocations) */
+	    "pcpu_populate_chunk",
+	    "pcpu_create_chunk",
 	};
 	uint64_t lo[KMT_SLAB_RANGES], hi[KMT_SLAB_RANGES];
 	int n = 0;
