@@ -17,6 +17,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* true: rows keyed by bytes_alloc (--alloc); false: by call site. */
 const volatile bool by_size = false;
+/* --cache: named slab caches' allocations, rows keyed by cache. */
+const volatile bool by_cache = false;
 /* ptrs has pt_mask + 1 sets (set by user space). */
 const volatile __u32 pt_mask;
 
@@ -60,6 +62,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pt_set);
 } ptrs SEC(".maps");
+
+/* --cache: each row's cache name, written when the row is made. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KMSTAT_MAX_SITES);
+	__type(key, __u64);
+	__type(value, struct kmstat_cache_name);
+} cache_names SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -162,7 +172,8 @@ static __always_inline void credit_free(struct kmstat_totals *t, __s64 idx, __u6
 	s->bytes_freed += bytes;
 }
 
-static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u64 alloc)
+static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u64 alloc,
+				     const struct kmem_cache *cache)
 {
 	__u64 key = kmt_alloc_key(&(struct kmt_alloc){.ptr = ptr, .family = KMT_FAM_KMALLOC});
 	struct kmstat_totals *t = task_totals();
@@ -180,7 +191,14 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u6
 	t->bytes_req += req;
 	t->bytes_alloc += alloc;
 
-	idx = row_index(by_size ? alloc : call_site);
+	idx = row_index(by_cache ? (__u64)cache : by_size ? alloc : call_site);
+	if (by_cache && idx >= 0 && !bpf_map_lookup_elem(&cache_names, &(__u64){(__u64)cache})) {
+		struct kmstat_cache_name n;
+		__u64 k = (__u64)cache;
+
+		kmt_cache_name(cache, n.name);
+		bpf_map_update_elem(&cache_names, &k, &n, BPF_NOEXIST);
+	}
 	s = row_at(idx);
 	if (s) {
 		s->hits++;
@@ -291,7 +309,7 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 	if (a->family == KMT_FAM_PAGE)
 		on_page_alloc(a->ptr != 0, a->order, a->gfp);
 	else
-		on_alloc(a->call_site, a->ptr, a->bytes_req, a->bytes_alloc);
+		on_alloc(a->call_site, a->ptr, a->bytes_req, a->bytes_alloc, a->cache);
 	return 0;
 }
 

@@ -11,6 +11,8 @@
 #ifndef KMT_STAT_H
 #define KMT_STAT_H
 
+#include "common.h"
+
 /* Row of the call-site / allocation-size table (summed over CPUs). */
 struct kmstat_site {
 	__u64 hits;	       /* kmalloc calls */
@@ -55,6 +57,11 @@ struct kmstat_totals {
 	__u64 pages_alloc;
 	__u64 page_frees;
 	__u64 pages_freed;
+};
+
+/* --cache: the name of each cache with a row (key: struct kmem_cache *). */
+struct kmstat_cache_name {
+	char name[KMT_CACHE_LEN];
 };
 
 #define KMSTAT_MAX_SITES   8192

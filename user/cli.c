@@ -269,7 +269,7 @@ static int set_value(const struct kmt_optdef *d, const char *v, struct kmt_args 
 			if (o != d && o->kind == KMT_K_MODE && o->off == d->off && a->given[o->id])
 				return kmt_fail(err, errlen,
 						"%s: use only one of --caller, "
-						"--alloc, --page",
+						"--alloc, --page, --cache",
 						label(d, lab, sizeof(lab)));
 		}
 		memcpy(field, &d->choices[0].value, sizeof(d->choices[0].value));

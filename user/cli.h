@@ -31,6 +31,7 @@ enum kmt_opt {
 	KMT_O_CALLER, /* stat's table: --caller, --alloc, --page */
 	KMT_O_ALLOC,
 	KMT_O_PAGE,
+	KMT_O_CACHE,
 	KMT_O_FIELD, /* hist */
 	KMT_O_BY,
 	KMT_O_LINEAR,

@@ -34,6 +34,7 @@ static const struct kmt_choice sorts[] = {
 static const struct kmt_choice mode_caller[] = {{"caller", STAT_CALLER}};
 static const struct kmt_choice mode_alloc[] = {{"alloc", STAT_ALLOC}};
 static const struct kmt_choice mode_page[] = {{"page", STAT_PAGE}};
+static const struct kmt_choice mode_cache[] = {{"cache", STAT_CACHE}};
 
 const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
     [KMT_O_PID] = {KMT_O_PID, 'p', "pid", "PID",
@@ -61,6 +62,10 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 		     KMT_K_MODE, ARG(mode), 0, 0, mode_alloc},
     [KMT_O_PAGE] = {KMT_O_PAGE, 0, "page", NULL, "page allocator per order and gfp mask",
 		    KMT_K_MODE, ARG(mode), 0, 0, mode_page},
+    [KMT_O_CACHE] = {KMT_O_CACHE, 0, "cache", NULL,
+		     "named slab caches (kmem_cache_alloc) per cache: like slabtop,\n"
+		     "for one process (-p, -c) or all",
+		     KMT_K_MODE, ARG(mode), 0, 0, mode_cache},
     [KMT_O_FIELD] = {KMT_O_FIELD, 0, "field", "F",
 		     "req: bytes requested (default); alloc: bytes allocated", KMT_K_CHOICE,
 		     ARG(field), 0, 0, fields},
@@ -164,9 +169,9 @@ const struct kmt_cmd_spec kmt_hist_spec = {
 /* ---- stat -------------------------------------------------------------------------- */
 
 static const enum kmt_opt stat_opts[] = {
-    KMT_O_CALLER,  KMT_O_ALLOC, KMT_O_PAGE,	KMT_O_PID,  KMT_O_COMM,
-    KMT_O_SORT,	   KMT_O_LINES, KMT_O_DURATION, KMT_O_JSON, KMT_O_MAX_TRACKED,
-    KMT_O_VERBOSE, KMT_O_HELP,	KMT_O_NONE,
+    KMT_O_CALLER,      KMT_O_ALLOC,   KMT_O_PAGE,  KMT_O_CACHE,	   KMT_O_PID,
+    KMT_O_COMM,	       KMT_O_SORT,    KMT_O_LINES, KMT_O_DURATION, KMT_O_JSON,
+    KMT_O_MAX_TRACKED, KMT_O_VERBOSE, KMT_O_HELP,  KMT_O_NONE,
 };
 
 static void stat_defaults(struct kmt_args *a)
@@ -186,7 +191,7 @@ static int stat_check(const struct kmt_args *a, char *err, size_t errlen)
 
 const struct kmt_cmd_spec kmt_stat_spec = {
     .name = "stat",
-    .synopsis = "[--caller | --alloc | --page] [-p PID | -c COMM] [--sort KEY]\n"
+    .synopsis = "[--caller | --alloc | --page | --cache] [-p PID | -c COMM] [--sort KEY]\n"
 		"                    [-l N] [-d SECONDS] [--json] [--max-tracked N] [-v]\n",
     .about = "Kernel allocator statistics aggregated in BPF until Ctrl-C or -d, then a table.\n"
 	     "Frees of the -p/-c tasks' allocations are matched whoever frees them.\n",

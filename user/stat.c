@@ -39,6 +39,7 @@ static int prepare(void *skel, void *arg)
 
 	kmt_target_filter(&r->tg, r->a, (struct kmt_filter *)&obj->rodata->filter);
 	obj->rodata->by_size = r->a->mode == STAT_ALLOC;
+	obj->rodata->by_cache = r->a->mode == STAT_CACHE;
 	/* Tables of the other mode: keep them tiny. */
 	if (r->a->mode == STAT_PAGE) {
 		bpf_map__set_max_entries(obj->maps.site_idx, 1);
@@ -165,8 +166,52 @@ static double wait_for_end(struct stat_run *r)
 	return (double)(kmt_now_ns() - t0) / 1e9;
 }
 
+/* --cache: the names of the caches with a row, read from `cache_names`. */
+struct cache_names {
+	size_t n;
+	struct {
+		__u64 key;
+		struct kmstat_cache_name v;
+	} * e;
+};
+
+static void read_cache_names(struct stat_bpf *obj, struct cache_names *c)
+{
+	int fd = bpf_map__fd(obj->maps.cache_names);
+	__u64 key, next, *cur = NULL;
+	size_t cap = 0;
+
+	while (bpf_map_get_next_key(fd, cur, &next) == 0) {
+		key = next;
+		cur = &key;
+		if (c->n == cap) {
+			void *t = realloc(c->e, (cap = cap ? 2 * cap : 64) * sizeof(*c->e));
+
+			if (!t)
+				return;
+			c->e = t;
+		}
+		if (bpf_map_lookup_elem(fd, &key, &c->e[c->n].v) == 0) {
+			c->e[c->n].v.name[KMT_CACHE_LEN - 1] = '\0';
+			c->e[c->n++].key = key;
+		}
+	}
+}
+
+static const char *cache_fmt(void *arg, __u64 key, char *buf, size_t len)
+{
+	const struct cache_names *c = arg;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (c->e[i].key == key)
+			return snprintf(buf, len, "%s", c->e[i].v.name), buf;
+	snprintf(buf, len, "?"); /* never: a row's name is written with it */
+	return buf;
+}
+
 static int report(struct stat_run *r, double seconds)
 {
+	struct cache_names names = {0};
 	const struct kmt_args *a = r->a;
 	struct stat_report rep = {};
 	struct kmt_syms *syms = NULL;
@@ -192,6 +237,11 @@ static int report(struct stat_run *r, double seconds)
 	rep.limit = (size_t)a->lines;
 	rep.json = a->json;
 	rep.missed = kmt_missed(&r->ld);
+	if (a->mode == STAT_CACHE) {
+		read_cache_names(r->skel, &names);
+		rep.sym = cache_fmt;
+		rep.sym_arg = &names;
+	}
 	kmt_unload(&r->ld);
 	if (a->mode == STAT_CALLER) {
 		syms = kmt_syms_open(NULL, NULL);
@@ -203,6 +253,7 @@ static int report(struct stat_run *r, double seconds)
 	stat_print_rows(stdout, &rep, rows, n);
 	stat_print_totals(stdout, &rep, &tot);
 	kmt_syms_close(syms);
+	free(names.e);
 	free(rows);
 	if (fflush(stdout) == EOF && errno != EPIPE) {
 		fprintf(stderr, "kmtrace: write error: %s\n", strerror(errno));
@@ -215,7 +266,7 @@ int cmd_stat(int argc, char **argv)
 {
 	struct kmt_args a;
 	struct stat_run r = {.a = &a};
-	bool pages;
+	bool pages, caches;
 	double secs;
 	int ret;
 
@@ -225,10 +276,14 @@ int cmd_stat(int argc, char **argv)
 	if (kmt_loader_check("stat") || kmt_target_open(&r.tg, &a))
 		return 1;
 	pages = a.mode == STAT_PAGE;
+	caches = a.mode == STAT_CACHE;
 	r.ld = (struct kmt_loader){
 	    .cmd = "stat",
 	    .ops = &stat_bpf_ops,
-	    .want = {[KMT_G_KMALLOC] = !pages, [KMT_G_BULK] = !pages, [KMT_G_PAGE] = pages},
+	    .want = {[KMT_G_KMALLOC] = !pages && !caches,
+		     [KMT_G_BULK] = !pages && !caches,
+		     [KMT_G_PAGE] = pages,
+		     [KMT_G_CACHE] = caches},
 	    .verbose = a.verbose,
 	    .prepare = prepare,
 	    .arg = &r,

@@ -99,7 +99,10 @@ static void json_str(FILE *f, const char *s)
 
 static const char *mode_name(enum stat_mode m)
 {
-	return m == STAT_PAGE ? "page" : m == STAT_ALLOC ? "alloc" : "caller";
+	return m == STAT_PAGE	 ? "page"
+	       : m == STAT_ALLOC ? "alloc"
+	       : m == STAT_CACHE ? "cache"
+				 : "caller";
 }
 
 static const char *site_name(const struct stat_report *r, __u64 addr, char *buf, size_t len)
@@ -124,6 +127,9 @@ static void print_site_json(FILE *f, const struct stat_report *r, const struct s
 
 	if (r->mode == STAT_CALLER) {
 		fprintf(f, "{\"type\":\"caller\",\"call_site\":\"0x%llx\",\"sym\":", row->key);
+		json_str(f, site_name(r, row->key, buf, sizeof(buf)));
+	} else if (r->mode == STAT_CACHE) {
+		fprintf(f, "{\"type\":\"cache\",\"cache\":");
 		json_str(f, site_name(r, row->key, buf, sizeof(buf)));
 	} else {
 		fprintf(f, "{\"type\":\"alloc\",\"size\":%llu", row->key);
@@ -152,21 +158,24 @@ static void print_site_text(FILE *f, const struct stat_report *r, const struct s
 			    size_t n)
 {
 	char buf[SYM_LEN], out[32];
-	int w = r->mode == STAT_CALLER ? (int)strlen("CALLSITE") : (int)strlen("SIZE");
+	bool named = r->mode == STAT_CALLER || r->mode == STAT_CACHE;
+	const char *col = r->mode == STAT_CALLER  ? "CALLSITE"
+			  : r->mode == STAT_CACHE ? "CACHE"
+						  : "SIZE";
+	int w = (int)strlen(col);
 
-	for (size_t i = 0; i < n && r->mode == STAT_CALLER; i++) {
+	for (size_t i = 0; i < n && named; i++) {
 		int l = (int)strlen(site_name(r, rows[i].key, buf, sizeof(buf)));
 
 		if (l > w)
 			w = l;
 	}
-	fprintf(f, "%-*s %10s %14s %14s %7s %14s %10s\n", w,
-		r->mode == STAT_CALLER ? "CALLSITE" : "SIZE", "HITS", "BYTES_REQ", "BYTES_ALLOC",
-		"FRAG%", "OUTSTANDING", "FREES");
+	fprintf(f, "%-*s %10s %14s %14s %7s %14s %10s\n", w, col, "HITS", "BYTES_REQ",
+		"BYTES_ALLOC", "FRAG%", "OUTSTANDING", "FREES");
 	for (size_t i = 0; i < n; i++) {
 		const struct kmstat_site *s = &rows[i].s;
 
-		if (r->mode == STAT_CALLER)
+		if (named)
 			site_name(r, rows[i].key, buf, sizeof(buf));
 		else
 			snprintf(buf, sizeof(buf), "%llu", rows[i].key);
@@ -258,10 +267,12 @@ static void totals_km_text(FILE *f, const struct stat_report *r, const struct km
 {
 	struct km_sums k = km_sums(r, t);
 
+	const char *what = r->mode == STAT_CACHE ? "kmem_cache_alloc/free" : "kmalloc/kfree";
+
 	if (strcmp(scope_of(r), "all"))
-		fprintf(f, "\nSUMMARY (kmalloc/kfree of %s, %.1f s)\n", scope_of(r), r->seconds);
+		fprintf(f, "\nSUMMARY (%s of %s, %.1f s)\n", what, scope_of(r), r->seconds);
 	else
-		fprintf(f, "\nSUMMARY (kmalloc/kfree, %.1f s)\n", r->seconds);
+		fprintf(f, "\nSUMMARY (%s, %.1f s)\n", what, r->seconds);
 	fprintf(f, "==============================\n");
 	fprintf(f, "Total bytes requested:      %llu\n", t->bytes_req);
 	fprintf(f, "Total bytes allocated:      %llu\n", t->bytes_alloc);

@@ -16,7 +16,7 @@
 #include <linux/types.h>
 #include "stat.h" /* bpf/stat.h: the rows and totals */
 
-enum stat_mode { STAT_CALLER, STAT_ALLOC, STAT_PAGE };
+enum stat_mode { STAT_CALLER, STAT_ALLOC, STAT_PAGE, STAT_CACHE };
 enum stat_sort { STAT_SORT_BYTES, STAT_SORT_HITS, STAT_SORT_FRAG, STAT_SORT_OUTSTANDING };
 
 /* One table row, summed over CPUs. key: call site (caller) or bytes_alloc (alloc). */

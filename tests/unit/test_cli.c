@@ -388,7 +388,7 @@ static void test_stat(void **state)
 	assert_int_equal(STAT(&o, err, "--sort", ""), -1);
 	assert_int_equal(STAT(&o, err, "--page", "--sort", "frag"), -1);
 	assert_int_equal(STAT(&o, err, "--alloc", "--page"), -1);
-	assert_string_equal(err, "--page: use only one of --caller, --alloc, --page");
+	assert_string_equal(err, "--page: use only one of --caller, --alloc, --page, --cache");
 	assert_int_equal(STAT(&o, err, "-l", "1000001"), -1);
 	assert_string_equal(err, "invalid --lines '1000001' (0..1000000)");
 	assert_int_equal(STAT(&o, err, "-l", " 5"), -1); /* strict, as every number */
