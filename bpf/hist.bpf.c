@@ -32,6 +32,14 @@ struct {
 #include "tasks.bpf.h"
 #include "modules.bpf.h"
 
+/* --by cache: each cache's name (key: struct kmem_cache *). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, char[KMT_CACHE_LEN]);
+} cache_names SEC(".maps");
+
 static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 {
 	struct kmt_hist_key k = {};
@@ -51,6 +59,15 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 		k.key = a->call_site ? a->call_site : via;
 	else if (hist_by == KMT_BY_GFP)
 		k.key = a->gfp;
+	else if (hist_by == KMT_BY_CACHE) {
+		k.key = (__u64)a->cache;
+		if (!bpf_map_lookup_elem(&cache_names, &k.key)) {
+			char name[KMT_CACHE_LEN];
+
+			kmt_cache_name(a->cache, name);
+			bpf_map_update_elem(&cache_names, &k.key, name, BPF_NOEXIST);
+		}
+	}
 	/* comm copied only when the key needs it */
 	if (hist_by == KMT_BY_PID || hist_by == KMT_BY_COMM)
 		bpf_get_current_comm(k.comm, sizeof(k.comm));

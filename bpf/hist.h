@@ -14,6 +14,7 @@ enum kmt_hist_by {
 	KMT_BY_COMM,   /* comm only */
 	KMT_BY_CALLER, /* key: call site */
 	KMT_BY_GFP,    /* key: gfp flags */
+	KMT_BY_CACHE,  /* key: struct kmem_cache * (named caches; names in `cache_names`) */
 };
 
 /* Key of the `hist` map; value: __u64 count (per CPU). */

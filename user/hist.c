@@ -35,7 +35,8 @@ struct hist_run {
 	struct hist_bpf *skel;
 	struct kmt_syms *syms; /* --by caller */
 	char scope[128];
-	__u64 intervals; /* printed so far */
+	char families[64]; /* the families counted, "kmalloc,cache" */
+	__u64 intervals;   /* printed so far */
 	__u32 gen;
 	bool out_err;
 };
@@ -99,6 +100,19 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* --by cache: a cache's name from the `cache_names` map. */
+static const char *cache_name(void *arg, __u64 key, char *buf, size_t len)
+{
+	struct hist_run *r = arg;
+	char name[KMT_CACHE_LEN];
+
+	if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.cache_names), &key, name))
+		return snprintf(buf, len, "?"), buf;
+	name[KMT_CACHE_LEN - 1] = '\0';
+	snprintf(buf, len, "%s", name);
+	return buf;
+}
+
 static const char *gfp_name(void *arg, __u64 gfp, char *buf, size_t len)
 {
 	(void)arg;
@@ -146,6 +160,7 @@ static void print_interval(struct hist_run *r, bool final)
 	    .step = r->a->step,
 	    .json = r->a->json,
 	    .scope = r->scope,
+	    .families = r->families,
 	    .gfp = gfp_name,
 	};
 	__u32 old = r->gen;
@@ -164,6 +179,9 @@ static void print_interval(struct hist_run *r, bool final)
 	if (r->syms) {
 		kmt_syms_reload(r->syms); /* modules may come and go */
 		fm.sym = sym_name;
+		fm.sym_arg = r;
+	} else if (r->a->by == KMT_BY_CACHE) {
+		fm.sym = cache_name;
 		fm.sym_arg = r;
 	}
 	fm.ts_ns = kmt_now_ns();
@@ -253,6 +271,7 @@ int cmd_hist(int argc, char **argv)
 {
 	struct kmt_args a;
 	struct hist_run r = {.a = &a};
+	unsigned int fams;
 	int ret;
 
 	ret = kmt_cli(&kmt_hist_spec, argc, argv, &a);
@@ -268,13 +287,21 @@ int cmd_hist(int argc, char **argv)
 	r.ld = (struct kmt_loader){
 	    .cmd = "hist",
 	    .ops = &hist_bpf_ops,
-	    .need = {[KMT_G_KMALLOC] = a.families ? NULL : "hist needs kmalloc events"},
+	    .need = {[KMT_G_KMALLOC] =
+			 a.families || a.by == KMT_BY_CACHE ? NULL : "hist needs kmalloc events"},
 	    .verbose = a.verbose,
 	    .prepare = prepare,
 	    .arg = &r,
 	};
 	kmt_target_events(&a, &r.ld);
-	kmt_want_families(&r.ld, a.families ? a.families : 1u << KMT_FAM_KMALLOC);
+	fams = a.families	      ? a.families
+	       : a.by == KMT_BY_CACHE ? 1u << KMT_FAM_CACHE
+				      : 1u << KMT_FAM_KMALLOC;
+	kmt_want_families(&r.ld, fams);
+	for (int f = 0, n = 0; f < KMT_FAM_MAX; f++)
+		if (fams & (1u << f))
+			n += snprintf(r.families + n, sizeof(r.families) - (size_t)n, "%s%s",
+				      n ? "," : "", kmt_family_name(f));
 	if (kmt_load(&r.ld))
 		goto out;
 	r.skel = r.ld.skel;

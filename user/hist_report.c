@@ -151,6 +151,11 @@ void hist_key_str(const struct hist_fmt *fm, const struct hist_row *r, char *buf
 			snprintf(name, sizeof(name), "0x%llx", (unsigned long long)r->k.key);
 		snprintf(buf, len, "gfp %s", name);
 		break;
+	case KMT_BY_CACHE:
+		if (!name_of(fm->sym, fm->sym_arg, r->k.key, name, sizeof(name))[0])
+			snprintf(name, sizeof(name), "?");
+		snprintf(buf, len, "cache %s", name);
+		break;
 	default:
 		snprintf(buf, len, "%s", "");
 	}
@@ -164,7 +169,8 @@ static void print_text(FILE *f, const struct hist_fmt *fm, const struct hist *h)
 	size_t i;
 
 	if (fm->by == KMT_BY_NONE || !h)
-		fprintf(f, "@%s (kmalloc, %s):", hist_field_name(fm->field),
+		fprintf(f, "@%s (%s, %s):", hist_field_name(fm->field),
+			fm->families ? fm->families : "kmalloc",
 			fm->scope ? fm->scope : "all processes");
 	else {
 		hist_key_str(fm, &h->rows[0], key, sizeof(key));
@@ -246,6 +252,11 @@ static void json_key(FILE *f, const struct hist_fmt *fm, const struct hist_row *
 		kmt_json_str(name, sizeof(name), jn, sizeof(jn));
 		fprintf(f, "{\"gfp\":%s,\"gfp_flags\":\"0x%llx\"}", jn,
 			(unsigned long long)r->k.key);
+		break;
+	case KMT_BY_CACHE:
+		name_of(fm->sym, fm->sym_arg, r->k.key, name, sizeof(name));
+		kmt_json_str(name, sizeof(name), jn, sizeof(jn));
+		fprintf(f, "{\"cache\":%s}", jn);
 		break;
 	default:
 		fputs("null", f);

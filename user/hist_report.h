@@ -62,8 +62,9 @@ struct hist_fmt {
 	enum kmt_hist_by by;
 	__u64 step;
 	bool json;
-	const char *scope; /* no --by: the filter, e.g. "all processes", "pid 42" */
-	hist_name_fn sym;  /* --by caller; NULL or "": hex */
+	const char *scope;    /* no --by: the filter, e.g. "all processes", "pid 42" */
+	const char *families; /* "kmalloc", "kmalloc,cache", ...; NULL: "kmalloc" */
+	hist_name_fn sym;     /* --by caller; NULL or "": hex */
 	void *sym_arg;
 	hist_name_fn gfp; /* --by gfp; NULL: hex */
 	void *gfp_arg;

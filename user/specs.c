@@ -19,8 +19,8 @@ static const struct kmt_choice fields[] = {
 };
 
 static const struct kmt_choice bys[] = {
-    {"pid", KMT_BY_PID}, {"comm", KMT_BY_COMM}, {"caller", KMT_BY_CALLER}, {"gfp", KMT_BY_GFP},
-    {NULL, 0},
+    {"pid", KMT_BY_PID}, {"comm", KMT_BY_COMM},	  {"caller", KMT_BY_CALLER},
+    {"gfp", KMT_BY_GFP}, {"cache", KMT_BY_CACHE}, {NULL, 0},
 };
 
 static const struct kmt_choice sorts[] = {
@@ -69,8 +69,10 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
     [KMT_O_FIELD] = {KMT_O_FIELD, 0, "field", "F",
 		     "req: bytes requested (default); alloc: bytes allocated", KMT_K_CHOICE,
 		     ARG(field), 0, 0, fields},
-    [KMT_O_BY] = {KMT_O_BY, 0, "by", "K", "one histogram per pid (with comm), comm, caller or gfp",
-		  KMT_K_CHOICE, ARG(by), 0, 0, bys},
+    [KMT_O_BY] =
+	{KMT_O_BY, 0, "by", "K",
+	 "one histogram per pid (with comm), comm, caller, gfp or\ncache (named slab caches)",
+	 KMT_K_CHOICE, ARG(by), 0, 0, bys},
     [KMT_O_LINEAR] = {KMT_O_LINEAR, 0, "linear", "STEP",
 		      "buckets STEP bytes wide (default: powers of two)", KMT_K_U64, ARG(step), 1,
 		      UINT64_MAX, NULL},
