@@ -475,6 +475,9 @@ stats_window() {
 : >"$tmp/bpfstats"
 stats_prev=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
+# busy jiffies of the whole machine (user nice system irq softirq steal)
+busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+busy0=$(busy) wall0=$(now)
 echo "bench: ${#active[@]} modes x $rounds rounds of: ${kstorm[*]}" >&2
 for ((r = 1; r <= rounds; r++)); do
 	for i in "${active[@]}"; do
@@ -550,6 +553,13 @@ B_MACHINE="${cpu:-unknown CPU}, $(nproc) CPUs, $mem"
 B_WORKLOAD="${kstorm[*]}"
 B_ROUNDS=$rounds B_EVOP=$ev_per_op B_EVNOTE=$ev_note B_TOOLS=${tools%; }
 B_LOAD="$load0 before, $(cut -d' ' -f1-3 /proc/loadavg) after"
+# Others' CPU use: the machine's busy time minus this script's and its
+# children's (kstorm, the tracers, BPF programs run for kstorm's events).
+times >"$tmp/times"
+B_OTHERS=$(awk -v b0="$busy0" -v b1="$(busy)" -v w0="$wall0" -v w1="$(now)" -v hz="$hz" \
+	'{for (i = 1; i <= NF; i++) {split($i, a, /[ms]/); own += a[1] * 60 + a[2]}}
+	 END {printf "%.2f", ((b1 - b0) / hz - own) / (w1 - w0)}' "$tmp/times")
+export B_OTHERS
 python3 - "$tmp/modes" "$tmp/results" "$tmp/bpfstats" >"$tmp/table.md" <<'EOF'
 import os, statistics, sys
 
@@ -575,7 +585,8 @@ P = out.append
 P(f"# kmtrace benchmark: tracer overhead, {E['B_DATE']}")
 P("")
 P(f"- kernel: {E['B_KERNEL']}")
-P(f"- machine: {E['B_MACHINE']}; load average {E['B_LOAD']}")
+P(f"- machine: {E['B_MACHINE']}; load average {E['B_LOAD']}; CPU used by other processes "
+  f"during the run: {E['B_OTHERS']} cores on average")
 P(f"- workload: `{E['B_WORKLOAD']}` (SysV msgsnd+msgrcv), {nr} interleaved round(s), medians")
 P(f"- kmem events per op: {evop:g} ({E['B_EVNOTE']})")
 if E.get("B_TOOLS"):
