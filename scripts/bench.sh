@@ -3,7 +3,7 @@
 # What a kmalloc/kfree tracer costs the traced workload (make bench).
 #
 #   scripts/bench.sh [--rounds N] [--ops N] [--threads N] [--size N] [--quick]
-#                    [--only REGEX] [--out DIR]
+#                    [--stats-seconds S] [--only REGEX] [--out DIR]
 #
 # Workload: build/kstorm -m msg (SysV msgsnd+msgrcv: 1 kmalloc + 2 kfree per op
 # on 6.18) with a fixed op count.  Every round runs every mode once, in turn
@@ -18,9 +18,22 @@
 # untraced run; also per CPU-second of kstorm), printed and written to
 # DIR/<YYYY-MM-DD>-<kernel>.md (DIR: bench/results).  Absolute numbers are
 # noisy; the ratios within one run are the result.
+# BPF run time: for every mode whose tracer holds BPF programs (kmfloor,
+# kmtrace, bpftrace), a second kstorm run of --stats-seconds follows the timed
+# one with the kernel's BPF statistics on (held by 'build/kmfloor --attach
+# none --stats'; sysctl kernel.bpf_stats_enabled if that fails, restored at
+# exit, also on Ctrl-C).  run_time_ns/run_cnt of the tracer's own programs
+# (from /proc/PID/fdinfo), sampled every KMT_STATS_WINDOW seconds (0.2), give
+# ns per event per program in each window; a round's figure is its quietest
+# window (the lowest ns/event: interference from the rest of the machine only
+# adds), a second table has their medians over rounds, with kmfloor's as the
+# floor.  Statistics stay off during the timed runs: they cost ~70 ns per
+# event here and would lower every kept ratio.  See bench/README.md.
 #   --rounds N   rounds (default 5)          --ops N      ops per thread (500000)
 #   --threads N  kstorm threads (default 1)  --size N     message bytes (952)
-#   --quick      1 round of 20000 ops (for tests; explicit options still win)
+#   --quick      1 round of 20000 ops, 0.5 s statistics run (for tests;
+#                explicit options still win)
+#   --stats-seconds S  length of the BPF-statistics run (default 2; 0: none)
 #   --only RE    only modes whose name matches the extended regex RE
 #   --out DIR    where the results file goes
 # Other tracers of the same events (another engineer's kmtrace, bpftrace,
@@ -36,7 +49,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 rounds=5 ops=500000 threads=1 size=952 only="" out=bench/results quiet_wait=${KMT_QUIET_WAIT:-20}
-for a in "$@"; do [[ $a == --quick ]] && rounds=1 ops=20000 quiet_wait=0; done
+stats_secs=2 stats_win=${KMT_STATS_WINDOW:-0.2}
+for a in "$@"; do [[ $a == --quick ]] && rounds=1 ops=20000 stats_secs=0.5 quiet_wait=0; done
 die() {
 	echo "bench: $*" >&2
 	exit 2
@@ -48,6 +62,10 @@ while [[ $# -gt 0 ]]; do
 	--ops) num "$1" "${2:-}" && ops=$2 && shift ;;
 	--threads) num "$1" "${2:-}" && threads=$2 && shift ;;
 	--size) [[ ${2:-} =~ ^[0-9]+$ ]] || die "--size needs a number" && size=$2 && shift ;;
+	--stats-seconds)
+		[[ ${2:-} =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--stats-seconds needs a number of seconds"
+		stats_secs=$2 && shift
+		;;
 	--only) [[ -n ${2:-} ]] || die "--only needs a regex" && only=$2 && shift ;;
 	--out) [[ -n ${2:-} ]] || die "--out needs a directory" && out=$2 && shift ;;
 	--quick) ;;
@@ -79,14 +97,58 @@ settle=${KMT_SETTLE:-2}
 attach_timeout=${KMT_ATTACH_TIMEOUT:-30}
 hz=$(getconf CLK_TCK)
 tmp=$(mktemp -d /tmp/kmbench.XXXXXX)
-tpid=""
+tpid="" spid="" sysctl_prev=""
 cleanup() {
+	stats_off
 	if [[ -n $tpid ]] && kill -0 "$tpid" 2>/dev/null; then
 		kill -INT "$tpid" 2>/dev/null
 		sleep 0.5
 		kill -KILL "$tpid" 2>/dev/null
 	fi
 	rm -rf "$tmp"
+}
+
+# BPF run-time statistics on (stats_on) and back off (stats_off): a kmfloor
+# holding BPF_ENABLE_STATS, which the kernel undoes when it exits (it also
+# exits when this script dies); else the sysctl, set back to its previous
+# value by stats_off, which the EXIT trap calls too.  stats_how says which.
+stats_how=""
+stats_on() {
+	local i
+	stats_how=""
+	(
+		trap - INT
+		exec build/kmfloor --attach none --stats >"$tmp/s.out" 2>"$tmp/s.err"
+	) &
+	spid=$!
+	for ((i = 0; i < 200; i++)); do
+		if grep -q '^ready$' "$tmp/s.out" 2>/dev/null; then
+			stats_how="BPF_ENABLE_STATS (kmfloor --stats)"
+			return 0
+		fi
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.01
+	done
+	kill -KILL "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	spid=""
+	sysctl_prev=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null) || return 1
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled 2>/dev/null || {
+		sysctl_prev=""
+		return 1
+	}
+	stats_how="sysctl kernel.bpf_stats_enabled"
+}
+stats_off() {
+	if [[ -n $spid ]]; then
+		kill -TERM "$spid" 2>/dev/null
+		wait "$spid" 2>/dev/null
+		spid=""
+	fi
+	if [[ -n $sysctl_prev ]]; then
+		echo "$sysctl_prev" >/proc/sys/kernel/bpf_stats_enabled
+		sysctl_prev=""
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -173,6 +235,46 @@ attach_of() {
 			esac
 		done | paste -sd+)
 	echo "${t:-none}${n:+ ($n)}"
+}
+
+# prog_stats PID: one line per BPF program the process holds an fd of:
+# "prog_id prog_type run_time_ns run_cnt recursion_misses tp_name" (tp_name
+# from the process's link fds, '-' when it has none for that program).
+# One grep, one awk: cheap enough to sample every KMT_STATS_WINDOW seconds.
+prog_stats() {
+	grep -H '' /proc/"$1"/fdinfo/* 2>/dev/null | awk '
+	function flush() {
+		if (id == "") return
+		if (link) { if (tp != "") tpn[id] = tp }
+		else if (rt != "") { ty[id] = t; r[id] = rt; c[id] = rc; m[id] = rm + 0 }
+	}
+	{
+		i = index($0, ":")
+		f = substr($0, 1, i - 1)
+		$0 = substr($0, i + 1)
+		if (f != cur) { flush(); t = id = rt = rc = rm = tp = ""; link = 0; cur = f }
+	}
+	/^link_type:/ { link = 1 }
+	/^prog_type:/ { t = $2 }
+	/^prog_id:/ { id = $2 }
+	/^run_time_ns:/ { rt = $2 }
+	/^run_cnt:/ { rc = $2 }
+	/^recursion_misses:/ { rm = $2 }
+	/^tp_name:/ { tp = $2 }
+	END {
+		flush()
+		for (i in r) print i, ty[i], r[i], c[i], m[i], (i in tpn ? tpn[i] : "-")
+	}' | sort
+}
+
+# prog_names FILE: "prog_id name" for the ids in FILE's first column (bpftool;
+# the name is the kernel's, at most 15 characters; "id<N>" without bpftool).
+prog_names() {
+	local id n
+	while read -r id _; do
+		n=$(bpftool -j prog show id "$id" 2>/dev/null | sed -n 's/.*"name":"\([^"]*\)".*/\1/p')
+		echo "$id ${n:-id$id}"
+	done <"$1"
 }
 
 # Sum of the numbers on the lines that mention lost/dropped events.
@@ -322,7 +424,7 @@ run_kstorm() {
 }
 
 # --- events per op (for events/s): count them once with bpftrace ---------------
-ev_per_op="" ev_note=""
+ev_per_op="" ev_note="" ev_kmalloc=1 ev_kfree=2
 if command -v bpftrace >/dev/null; then
 	cal_ops=$((ops < 100000 ? ops : 100000))
 	bpftrace -e 'tracepoint:kmem:kmalloc /comm == "kstorm"/ { @k = count(); }
@@ -332,6 +434,8 @@ if command -v bpftrace >/dev/null; then
 	f=$(sed -n 's/^@f: \([0-9]*\)$/\1/p' "$tmp/cal")
 	if [[ -n $k && -n $f ]]; then
 		ev_per_op=$(awk -v k="$k" -v f="$f" -v n="$cal_ops" 'BEGIN {printf "%.3f", (k + f) / n}')
+		ev_kmalloc=$(awk -v k="$k" -v n="$cal_ops" 'BEGIN {printf "%.4f", k / n}')
+		ev_kfree=$(awk -v f="$f" -v n="$cal_ops" 'BEGIN {printf "%.4f", f / n}')
 		ev_note="measured with bpftrace on $cal_ops ops: $k kmalloc + $f kfree events from comm kstorm (process start included)"
 	fi
 fi
@@ -340,10 +444,64 @@ if [[ -z $ev_per_op ]]; then
 	ev_note="assumed: 1 kmalloc + 2 kfree per op (measured on 6.18; bpftrace not available to re-measure)"
 fi
 
+# stats_window MODE ROUND: with the tracer $tpid attached, runs kstorm for
+# $stats_secs seconds with BPF statistics on and samples the tracer's
+# programs every $stats_win seconds.  Appends to $tmp/bpfstats one line per
+# program for the whole run: mode|round|name|prog_type|tp_name|run_ns|
+# run_cnt|recursion_misses|kstorm ops|how stats were enabled; and to
+# $tmp/bpfwin one per program and window (the first and last windows, with
+# kstorm's start and exit, left out): mode|round|window|name|run_ns|run_cnt.
+stats_window() {
+	local m=$1 r=$2 kp o i=0 j
+	prog_stats "$tpid" >"$tmp/p0"
+	[[ -s $tmp/p0 ]] || return 0
+	if ! stats_on; then
+		echo "bench: cannot enable BPF statistics (BPF_ENABLE_STATS, sysctl): no BPF run time" >&2
+		stats_secs=0
+		return 0
+	fi
+	rm -f "$tmp"/w[0-9]*
+	prog_stats "$tpid" >"$tmp/p0"
+	build/kstorm -m msg -s "$size" -d "$stats_secs" -t "$threads" >"$tmp/s.k" 2>&1 &
+	kp=$!
+	while [[ -e /proc/$kp && $(awk '{print $3}' "/proc/$kp/stat" 2>/dev/null) != Z ]]; do
+		sleep "$stats_win"
+		prog_stats "$tpid" >"$tmp/w$i"
+		i=$((i + 1))
+	done
+	wait "$kp"
+	prog_stats "$tpid" >"$tmp/p1"
+	stats_off
+	o=$(sed -n 's/.* ops=\([0-9]*\) .*/\1/p' "$tmp/s.k")
+	[[ -n $o && $o -gt 0 ]] || {
+		echo "bench: kstorm failed in the statistics run: $(head -n 1 "$tmp/s.k")" >&2
+		return 0
+	}
+	prog_names "$tmp/p1" >"$tmp/pn"
+	join "$tmp/p0" "$tmp/p1" | join - "$tmp/pn" |
+		awk -v m="$m" -v r="$r" -v o="$o" -v how="$stats_how" \
+			'{printf "%s|%s|%s|%s|%s|%d|%d|%d|%s|%s\n", m, r, $12, $2, $6,
+			  $8 - $3, $9 - $4, $10 - $5, o, how}' >>"$tmp/bpfstats"
+	# windows w0-w1 ... w(i-3)-w(i-2): w(i-1) may hold kstorm's exit
+	for ((j = 0; j + 2 < i; j++)); do
+		join "$tmp/w$j" "$tmp/w$((j + 1))" | join - "$tmp/pn" |
+			awk -v m="$m" -v r="$r" -v w="$j" \
+				'{printf "%s|%s|%s|%s|%d|%d\n", m, r, w, $12, $8 - $3, $9 - $4}' \
+				>>"$tmp/bpfwin"
+	done
+}
+
 # --- the rounds ----------------------------------------------------------------
-# results: mode|round|ops_per_s|cores|rss_kib|lost|out_bytes|attach|error|disturbed|ops_per_cpu_s
+# results: mode|round|ops_per_s|cores|rss_kib|lost|out_bytes|attach|error|disturbed|ops_per_cpu_s|
+#          BPF run time counted during the timed run (ns; >0: statistics were on)
 : >"$tmp/results"
+: >"$tmp/bpfstats"
+: >"$tmp/bpfwin"
+stats_prev=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
+# busy jiffies of the whole machine (user nice system irq softirq steal)
+busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+busy0=$(busy) wall0=$(now)
 echo "bench: ${#active[@]} modes x $rounds rounds of: ${kstorm[*]}" >&2
 for ((r = 1; r <= rounds; r++)); do
 	for i in "${active[@]}"; do
@@ -366,6 +524,7 @@ for ((r = 1; r <= rounds; r++)); do
 		fi
 		attach=$(attach_of "$tpid")
 		[[ $kind == perf && $attach == none ]] && attach="perf_event (no BPF)"
+		prog_stats "$tpid" >"$tmp/q0"
 		c0=$(cpu_ticks "$tpid")
 		w0=$(now)
 		run_kstorm
@@ -374,6 +533,9 @@ for ((r = 1; r <= rounds; r++)); do
 		c1=$(cpu_ticks "$tpid")
 		rss=$(hwm_kib "$tpid")
 		dist+=$(foreign_tracers)
+		prog_stats "$tpid" >"$tmp/q1"
+		leak=$(join "$tmp/q0" "$tmp/q1" | awk '{s += $8 - $3} END {print s + 0}')
+		[[ $stats_secs != 0 ]] && stats_window "$name" "$r"
 		stop_tracer
 		lost=$(lost_in "$tmp/t.err" "$tmp/t.out")
 		outb=""
@@ -388,7 +550,7 @@ for ((r = 1; r <= rounds; r++)); do
 		esac
 		cores=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v w0="$w0" -v w1="$w1" \
 			'BEGIN {printf "%.3f", (b - a) / hz / (w1 - w0)}')
-		echo "$name|$r|$o|$cores|$rss|$lost|$outb|$attach|$([[ -z $o ]] && echo "kstorm failed")|$dist|$kcpu" \
+		echo "$name|$r|$o|$cores|$rss|$lost|$outb|$attach|$([[ -z $o ]] && echo "kstorm failed")|$dist|$kcpu|$leak" \
 			>>"$tmp/results"
 		echo "${o:-failed} ops/s, tracer ${cores} cores, attach $attach${dist:+ (disturbed by $dist)}" >&2
 		rm -f "$tmp/t.data" "$tmp/t.out"
@@ -404,14 +566,25 @@ tools=""
 command -v bpftrace >/dev/null && tools+="$(bpftrace --version 2>/dev/null); "
 perf version >/dev/null 2>&1 && tools+="$(perf version 2>/dev/null); "
 [[ -x build/kmtrace ]] && tools+="kmtrace $(build/kmtrace --version 2>/dev/null | head -n 1); "
-export B_DATE B_KERNEL B_MACHINE B_WORKLOAD B_ROUNDS B_EVOP B_EVNOTE B_TOOLS B_LOAD
+export B_DATE B_KERNEL B_MACHINE B_WORKLOAD B_ROUNDS B_EVOP B_EVNOTE B_TOOLS B_LOAD \
+	B_STATS_OPS B_STATS_PREV B_STATS_WORKLOAD B_EV_KMALLOC B_EV_KFREE B_STATS_WIN
+B_EV_KMALLOC=$ev_kmalloc B_EV_KFREE=$ev_kfree
+B_STATS_OPS=$stats_secs B_STATS_PREV=${stats_prev:-unknown} B_STATS_WIN=$stats_win
+B_STATS_WORKLOAD="build/kstorm -m msg -s $size -d $stats_secs -t $threads"
 B_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 B_KERNEL="$(uname -r) ($(uname -m))"
 B_MACHINE="${cpu:-unknown CPU}, $(nproc) CPUs, $mem"
 B_WORKLOAD="${kstorm[*]}"
 B_ROUNDS=$rounds B_EVOP=$ev_per_op B_EVNOTE=$ev_note B_TOOLS=${tools%; }
 B_LOAD="$load0 before, $(cut -d' ' -f1-3 /proc/loadavg) after"
-python3 - "$tmp/modes" "$tmp/results" >"$tmp/table.md" <<'EOF'
+# Others' CPU use: the machine's busy time minus this script's and its
+# children's (kstorm, the tracers, BPF programs run for kstorm's events).
+times >"$tmp/times"
+B_OTHERS=$(awk -v b0="$busy0" -v b1="$(busy)" -v w0="$wall0" -v w1="$(now)" -v hz="$hz" \
+	'{for (i = 1; i <= NF; i++) {split($i, a, /[ms]/); own += a[1] * 60 + a[2]}}
+	 END {printf "%.2f", ((b1 - b0) / hz - own) / (w1 - w0)}' "$tmp/times")
+export B_OTHERS
+python3 - "$tmp/modes" "$tmp/results" "$tmp/bpfstats" "$tmp/bpfwin" >"$tmp/table.md" <<'EOF'
 import os, statistics, sys
 
 modes = [l.rstrip("\n").split("|", 2) for l in open(sys.argv[1]) if l.strip()]
@@ -436,7 +609,8 @@ P = out.append
 P(f"# kmtrace benchmark: tracer overhead, {E['B_DATE']}")
 P("")
 P(f"- kernel: {E['B_KERNEL']}")
-P(f"- machine: {E['B_MACHINE']}; load average {E['B_LOAD']}")
+P(f"- machine: {E['B_MACHINE']}; load average {E['B_LOAD']}; CPU used by other processes "
+  f"during the run: {E['B_OTHERS']} cores on average")
 P(f"- workload: `{E['B_WORKLOAD']}` (SysV msgsnd+msgrcv), {nr} interleaved round(s), medians")
 P(f"- kmem events per op: {evop:g} ({E['B_EVNOTE']})")
 if E.get("B_TOOLS"):
@@ -531,6 +705,167 @@ for name, status, _ in modes:
 if dist:
     P("")
     P("Other tracers seen: " + ", ".join(sorted(dist)) + ".")
+
+# --- BPF run time per event (kernel BPF statistics) ---------------------------
+# bpfstats: mode|round|name|prog_type|tp_name|run_ns|run_cnt|recursion_misses|ops|how
+# bpfwin:   mode|round|window|name|run_ns|run_cnt
+PT = {"2": "kprobe", "5": "tracepoint", "7": "perf_event", "17": "raw_tp", "26": "fentry"}
+st, hows, misses, runs = {}, set(), {}, {}
+for l in open(sys.argv[3]):
+    f = l.rstrip("\n").split("|")
+    if len(f) < 10:
+        continue
+    m, r, name, pt, tp = f[0], int(f[1]), f[2], f[3], f[4]
+    ns, cnt, miss, kops = int(f[5]), int(f[6]), int(f[7]), int(f[8])
+    st.setdefault(m, {}).setdefault(r, []).append((name, pt, tp, ns, cnt, miss, kops))
+    hows.add(f[9])
+    misses[(m, name)] = misses.get((m, name), 0) + miss
+    runs[(m, name)] = runs.get((m, name), 0) + cnt
+win = {}  # (mode, round) -> {window: {program: (run_ns, run_cnt)}}
+for l in open(sys.argv[4]):
+    f = l.rstrip("\n").split("|")
+    if len(f) >= 6:
+        win.setdefault((f[0], int(f[1])), {}).setdefault(int(f[2]), {})[f[3]] = \
+            (int(f[4]), int(f[5]))
+MIN_RUNS = 1000  # a window counts for a program with at least this many runs
+
+def span(v, fmt):
+    if not v:
+        return "-"
+    s = fmt.format(med(v))
+    return s + (f" ({fmt.format(min(v))}–{fmt.format(max(v))})" if len(v) > 1 else "")
+
+# Which kmem event a program runs on: its raw_tp/perf link's tracepoint, else
+# its name (bpftrace holds no link fds).  wev: the workload's own events of
+# that kind per op (calibration above); other tracepoints: none per op.
+wev = {"kmalloc": float(E["B_EV_KMALLOC"]), "kfree": float(E["B_EV_KFREE"])}
+n_ev = sum(wev.values())
+def event_of(p):
+    if p[2] != "-":
+        return p[2]
+    for e in ("kmalloc", "kfree"):
+        if e in p[0]:
+            return e
+    return "?"
+
+def prog_round(m, r, p):
+    """(quietest window's ns/event, whole run's) of program p in round r."""
+    v = [ws[p[0]][0] / ws[p[0]][1] for ws in win.get((m, r), {}).values()
+         if ws.get(p[0], (0, 0))[1] >= MIN_RUNS]
+    whole = p[3] / p[4] if p[4] else None
+    return (min(v) if v else whole), whole
+
+def mode_round(m, r, ps):
+    """(quietest window's, whole run's) ns per workload op of the mode's
+    kmalloc and kfree programs (each at its ns/event x the workload's events
+    of that kind per op); None without such programs."""
+    wl = [p for p in ps if event_of(p) in wev and p[4]]
+    if not wl:
+        return None, None
+    whole = sum(p[3] / p[4] * wev[event_of(p)] for p in wl)
+    v = [sum(ws[p[0]][0] / ws[p[0]][1] * wev[event_of(p)] for p in wl)
+         for ws in win.get((m, r), {}).values()
+         if all(ws.get(p[0], (0, 0))[1] >= MIN_RUNS for p in wl)]
+    return (min(v) if v else whole), whole
+
+# The floor: kmfloor's ns/event per (program type, event), medians over
+# rounds; for other events the floor of that program type (both events).
+floor = {}
+for fm, pt in (("kmfloor raw_tp", "17"), ("kmfloor tracepoint", "5")):
+    rs = st.get(fm, {})
+    v = [mode_round(fm, r, ps)[0] for r, ps in rs.items()]
+    v = [x / n_ev for x in v if x is not None]
+    if v:
+        floor[(pt, "*")] = med(v)
+    for e in ("kmalloc", "kfree"):
+        v = [prog_round(fm, r, p)[0] for r, ps in rs.items() for p in ps if event_of(p) == e]
+        v = [x for x in v if x is not None]
+        if v:
+            floor[(pt, e)] = med(v)
+def floor_of(p):
+    return floor.get((p[1], event_of(p)), floor.get((p[1], "*")))
+
+if st:
+    P("")
+    P("## BPF programs' own run time (kernel BPF statistics)")
+    P("")
+    P(f"A second run per mode and round, `{E['B_STATS_WORKLOAD']}`, with the kernel's BPF "
+      f"statistics on ({', '.join(sorted(hows))}; kernel.bpf_stats_enabled was "
+      f"{E['B_STATS_PREV']} before the bench); the tracer's programs' run_time_ns and "
+      f"run_cnt (from /proc/PID/fdinfo) sampled every {E['B_STATS_WIN']} s. "
+      "ns/event: each round's quietest window (its lowest ns/event among the windows "
+      f"with at least {MIN_RUNS} runs of the program; the whole run for rarer programs), "
+      "median over rounds (min–max over rounds); whole run: the same over the whole "
+      "statistics run, interference included.")
+    P("")
+    P("| mode | program | attached | ns/event | over floor | whole run ns/event | "
+      "events/op (all processes) | ns per workload op |")
+    P("|---|---|---|---|---|---|---|---|")
+    for name, status, _ in modes:
+        rs = st.get(name)
+        if status != "ok" or not rs:
+            continue
+        progs = {}
+        for r, ps in rs.items():
+            for p in ps:
+                progs.setdefault(p[0], []).append((r, p))
+        def key(n):
+            return (-wev.get(event_of(progs[n][0][1]), 0), n)
+        for pn in sorted(progs, key=key):
+            rp = progs[pn]
+            p0 = rp[0][1]
+            pt, ev_name, fl0 = p0[1], event_of(p0), floor_of(p0)
+            att = PT.get(pt, "type " + pt) + ("" if ev_name == "?" else " " + ev_name)
+            both = [prog_round(name, r, p) for r, p in rp]
+            best = [b for b, _ in both if b is not None]
+            whole = [w for _, w in both if w is not None]
+            fl = [x - fl0 for x in best] if fl0 is not None else []
+            w = wev.get(ev_name)
+            P(f"| {name} | {pn} | {att} | {span(best, '{:.1f}')} | {span(fl, '{:+.1f}')} | "
+              f"{span(whole, '{:.1f}')} | {span([p[4] / p[6] for _, p in rp], '{:.3f}')} | "
+              f"{span([x * w for x in best], '{:.1f}') if w else '-'} |")
+        both = [mode_round(name, r, ps) for r, ps in rs.items()]
+        best = [b for b, _ in both if b is not None]
+        whole = [w for _, w in both if w is not None]
+        if best:
+            fl = []
+            wl = [p for p in next(iter(rs.values())) if event_of(p) in wev]
+            if all(floor_of(p) is not None for p in wl):
+                f0 = sum(floor_of(p) * wev[event_of(p)] for p in wl)
+                fl = [(x - f0) / n_ev for x in best]
+            P(f"| {name} | **per workload event** | kmalloc+kfree | "
+              f"**{span([x / n_ev for x in best], '{:.1f}')}** | {span(fl, '{:+.1f}')} | "
+              f"{span([x / n_ev for x in whole], '{:.1f}')} | {n_ev:.3f} (the workload's) | "
+              f"**{span(best, '{:.0f}')}** |")
+    P("")
+    P("ns/event: run_time_ns / run_cnt of the program. The kernel times each run of a "
+      "program (a clock read before and after), so this includes a clock read and "
+      "excludes how the event reaches the program (the classic tracepoint's record copy, "
+      "the raw_tp dispatch): those show in the kept ratios only. The programs run for every "
+      "process's events, not only kstorm's (events/op: run_cnt / kstorm ops over the whole "
+      "run; a busy machine adds to it), and other processes on the other CPU (their events "
+      "through the same programs and maps, their cache traffic) slow a run: the quietest "
+      "window is the steady figure, the whole run shows what interference added. "
+      "over floor: ns/event minus kmfloor's (empty programs, same "
+      "attach type and event) — the program's own work. ns per workload op: ns/event x the "
+      f"workload's own events of that kind per op ({wev['kmalloc']:g} kmalloc, "
+      f"{wev['kfree']:g} kfree, from the calibration above; other events do not happen per "
+      "op). per workload event: the mode's kmalloc and kfree programs weighted by those "
+      "counts, in the same window: the figure to compare between runs and versions. "
+      "Statistics are off during the timed runs (each program run costs a clock read pair "
+      "more with them).")
+leaked = sorted({r[0] for m in rows.values() for r in m.values()
+                 if len(r) > 11 and r[11] not in ("", "0")})
+if leaked:
+    P("")
+    P("- BPF statistics were on during the timed run of: " + ", ".join(leaked) +
+      " (someone else enabled them): those kept ratios include their cost.")
+ms = [f"{m} {n}: {v} of {runs[(m, n)] + v}" for (m, n), v in misses.items() if v]
+if ms:
+    P("")
+    P("- recursion misses in the statistics runs, all rounds (runs skipped because an "
+      "interrupt's event came while a program of the same kind ran on that CPU: the "
+      "interrupt's events, not kstorm's): " + "; ".join(ms))
 print("\n".join(out))
 EOF
 cp "$tmp/table.md" "$file"

@@ -4,11 +4,18 @@
  * tracepoints, so a benchmark can measure the floor cost of any BPF tracer
  * of those events with the same attach type.
  *
- *   kmfloor [--attach raw_tp|tracepoint]
+ *   kmfloor [--attach raw_tp|tracepoint|none] [--stats]
  *
  * Prints "ready" (flushed) on stdout once both programs are attached, then
  * waits for SIGINT or SIGTERM, detaches and exits 0.  Usage errors exit 2,
  * load/attach failures exit 1.
+ *
+ * --stats holds the kernel's BPF run-time statistics on while kmfloor runs
+ * (BPF_ENABLE_STATS: every BPF program's run_time_ns and run_cnt count, as
+ * with sysctl kernel.bpf_stats_enabled=1, but reference-counted and undone by
+ * the kernel when the fd closes, whatever way kmfloor ends).  With it kmfloor
+ * also exits when its parent dies, so a killed benchmark cannot leave the
+ * statistics on.  '--attach none --stats' is the bench's stats switch.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,9 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kmfloor.skel.h"
 
@@ -28,9 +37,12 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: kmfloor [--attach raw_tp|tracepoint]\n"
+	fputs("usage: kmfloor [--attach raw_tp|tracepoint|none] [--stats]\n"
 	      "  -a, --attach TYPE  raw_tp (default) or tracepoint: how the empty programs\n"
-	      "                     attach to kmem:kmalloc and kmem:kfree\n"
+	      "                     attach to kmem:kmalloc and kmem:kfree; none: no programs\n"
+	      "  -s, --stats        keep the kernel's BPF run-time statistics (run_time_ns,\n"
+	      "                     run_cnt of every program) on while running; exit when\n"
+	      "                     the parent process dies\n"
 	      "  -h, --help         this text\n"
 	      "Prints 'ready' once attached; runs until SIGINT/SIGTERM.\n",
 	      f);
@@ -73,25 +85,32 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"attach", required_argument, NULL, 'a'},
+	    {"stats", no_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct sigaction sa = {.sa_handler = on_signal};
-	struct kmfloor_bpf *skel;
-	int c, raw = 1, sig, err;
+	struct kmfloor_bpf *skel = NULL;
+	int c, raw = 1, progs = 1, stats = 0, stats_fd = -1, sig, err = 0;
+	pid_t ppid = getppid();
 	sigset_t set;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":a:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":a:sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
+			progs = strcmp(optarg, "none") != 0;
 			if (strcmp(optarg, "raw_tp") == 0)
 				raw = 1;
 			else if (strcmp(optarg, "tracepoint") == 0)
 				raw = 0;
-			else
-				bad_arg("invalid attach type '%s' (expected raw_tp or tracepoint)",
+			else if (progs)
+				bad_arg("invalid attach type '%s' (expected raw_tp, tracepoint or "
+					"none)",
 					optarg);
+			break;
+		case 's':
+			stats = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -121,13 +140,29 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	libbpf_set_print(print_libbpf);
+	if (stats) {
+		/* Die with the parent; it may be gone already (then we were reparented). */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != ppid) {
+			fprintf(stderr, "kmfloor: no parent to follow (PR_SET_PDEATHSIG)\n");
+			return 1;
+		}
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (stats_fd < 0) {
+			fprintf(stderr, "kmfloor: enable BPF run-time statistics: %s\n",
+				strerror(-stats_fd));
+			return 1;
+		}
+	}
+	if (!progs)
+		goto ready;
 	if (!raw)
 		ensure_tracefs();
 
 	skel = kmfloor_bpf__open();
 	if (!skel) {
-		fprintf(stderr, "kmfloor: open BPF skeleton: %s\n", strerror(errno));
-		return 1;
+		err = -errno;
+		fprintf(stderr, "kmfloor: open BPF skeleton: %s\n", strerror(-err));
+		goto out;
 	}
 	bpf_program__set_autoload(skel->progs.floor_raw_kmalloc, raw);
 	bpf_program__set_autoload(skel->progs.floor_raw_kfree, raw);
@@ -146,11 +181,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+ready:
 	printf("ready\n");
 	fflush(stdout);
 	if (sigwait(&set, &sig))
 		err = -EINTR;
 out:
 	kmfloor_bpf__destroy(skel);
+	if (stats_fd >= 0)
+		close(stats_fd);
 	return err ? 1 : 0;
 }

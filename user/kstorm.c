@@ -3,7 +3,7 @@
  * kstorm: a workload with known kernel allocation counts, for kmtrace's
  * correctness checks and benchmarks.
  *
- *   kstorm [-m msg|pipe] [-s SIZE] [-n OPS] [-t THREADS] [-d SECONDS]
+ *   kstorm [-m msg|pipe|sock] [-s SIZE] [-n OPS] [-t THREADS] [-d SECONDS]
  *
  * msg mode (default): each thread owns a private SysV message queue and loops
  * msgsnd(SIZE bytes) + msgrcv.  Each msgsnd of S <= 4096 - 48 bytes does
@@ -19,6 +19,19 @@
  * ops kmallocs of 48+S (S = 0, 952, 4048; 1 and 3 threads), exactly ops of 640
  * and of 176 in pipe mode; the only other kmallocs come from process and
  * thread start-up.
+ * sock mode: each thread loops socket(AF_UNIX, SOCK_DGRAM) + close().  Each
+ * socket takes exactly one object from the named slab cache sock_inode_cache
+ * (sock_alloc -> new_inode_pseudo -> sock_alloc_inode: kmem_cache_alloc_lru,
+ * kmem:kmem_cache_alloc event with name "sock_inode_cache"), freed through RCU
+ * after the close.  The cache has a constructor, so the kernel never merges
+ * it with another cache and the event's name is that on every kernel.  The
+ * socket also takes a file (filp), a dentry and its sock (UNIX) from named
+ * caches, and on kernels with LSM socket blobs a kmalloc; we claim the
+ * sock_inode_cache count only, and no kmalloc count (kmalloc_bytes=0
+ * expected_kmallocs=0).  Verified on 6.18 with bpftrace and tracefs (by the
+ * event's name field and by call site), and on Debian 6.1 and 6.12 with
+ * tracefs by call site (tests/host/kstorm.sh, tests/guest/kstorm.sh): N ops,
+ * exactly N such allocations by kstorm's pid.
  *
  * All threads wait on a start barrier, so they begin together.  At the end
  * kstorm prints one line of key=value pairs (parsed by scripts and tests):
@@ -28,9 +41,13 @@
  *
  * (on one line) where ops is the total over all threads and expected_kmallocs
  * is how many kmallocs of kmalloc_bytes (bytes_req) the workload itself
- * causes.  Queues are removed at exit, also on error and on SIGINT/SIGTERM/
- * SIGHUP (then the line is still printed, for the ops done, and the exit
- * status is 128 + signal).  Usage errors exit 2.
+ * causes.  sock mode adds, before elapsed_s, cache=sock_inode_cache
+ * cache_caller=sock_alloc_inode cache_allocs_per_op=1
+ * expected_cache_allocs=<ops>: how many allocations from that named cache
+ * the workload itself causes, and the function whose call site the events
+ * carry (kernels before 6.14 have no name field in kmem:kmem_cache_alloc).  Queues are removed at
+ * exit, also on error and on SIGINT/SIGTERM/ SIGHUP (then the line is still printed, for the ops
+ * done, and the exit status is 128 + signal).  Usage errors exit 2.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +61,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,8 +74,14 @@
 #define MAX_THREADS  1024
 /* kcalloc(PIPE_DEF_BUFFERS = 16, sizeof(struct pipe_buffer) = 40) */
 #define PIPE_BUFS_BYTES 640
+/* sock mode: the named slab cache each socket() takes exactly one object from */
+#define SOCK_CACHE "sock_inode_cache"
+/* ... from this kernel function (the event's call_site), on every kernel */
+#define SOCK_CACHE_CALLER "sock_alloc_inode"
+#define SOCK_CACHE_PER_OP 1
 
-enum mode { MODE_MSG, MODE_PIPE };
+enum mode { MODE_MSG, MODE_PIPE, MODE_SOCK };
+static const char *const mode_names[] = {"msg", "pipe", "sock"};
 
 struct worker {
 	pthread_t tid;
@@ -79,18 +103,25 @@ static volatile sig_atomic_t got_signal;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kstorm [-m msg|pipe] [-s SIZE] [-n OPS] [-t THREADS] [-d SECONDS]\n"
+		"usage: kstorm [-m msg|pipe|sock] [-s SIZE] [-n OPS] [-t THREADS] [-d SECONDS]\n"
 		"  -m, --mode MODE      msg: SysV msgsnd+msgrcv of SIZE bytes, one kmalloc of\n"
 		"                       48+SIZE bytes per op (default); pipe: pipe2+close+close,\n"
-		"                       one kmalloc of %d bytes (pipe_buffer array) per op\n"
+		"                       one kmalloc of %d bytes (pipe_buffer array) per op;\n"
+		"                       sock: socket(AF_UNIX, SOCK_DGRAM)+close, one allocation\n"
+		"                       from the named slab cache %s per op\n"
+		"                       (kmem:kmem_cache_alloc, call site in %s),\n"
+		"                       no kmalloc count claimed\n"
 		"  -s, --size SIZE      message size for msg mode (0..%d, default %d)\n"
 		"  -n, --ops OPS        operations per thread (1..1000000000, default %d)\n"
 		"  -t, --threads N      worker threads (1..%d, default 1)\n"
 		"  -d, --duration SECS  run for SECS seconds (0.001..86400) instead of -n ops\n"
 		"  -h, --help           this text\n"
 		"Prints one line: mode= threads= ops= size= kmalloc_bytes= expected_kmallocs=\n"
-		"elapsed_s= ops_per_s= (ops and expected_kmallocs are totals over all threads).\n",
-		PIPE_BUFS_BYTES, MAX_MSG_SIZE, DEF_MSG_SIZE, DEF_OPS, MAX_THREADS);
+		"[cache= cache_caller= cache_allocs_per_op= expected_cache_allocs=] elapsed_s=\n"
+		"ops_per_s= (ops and expected_* are totals over all threads; cache=... in sock\n"
+		"mode only).\n",
+		PIPE_BUFS_BYTES, SOCK_CACHE, SOCK_CACHE_CALLER, MAX_MSG_SIZE, DEF_MSG_SIZE, DEF_OPS,
+		MAX_THREADS);
 }
 
 static void bad_arg(const char *fmt, const char *arg)
@@ -196,6 +227,21 @@ static void run_pipe(struct worker *w)
 	}
 }
 
+static void run_sock(struct worker *w)
+{
+	int fd;
+
+	while (!should_stop(w->ops)) {
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			fail(w, "socket");
+			return;
+		}
+		close(fd);
+		w->ops++;
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -204,8 +250,10 @@ static void *worker_main(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &w->start);
 	if (mode == MODE_MSG)
 		run_msg(w);
-	else
+	else if (mode == MODE_PIPE)
 		run_pipe(w);
+	else
+		run_sock(w);
 	clock_gettime(CLOCK_MONOTONIC, &w->end);
 	return NULL;
 }
@@ -277,8 +325,10 @@ int main(int argc, char **argv)
 				mode = MODE_MSG;
 			else if (strcmp(optarg, "pipe") == 0)
 				mode = MODE_PIPE;
+			else if (strcmp(optarg, "sock") == 0)
+				mode = MODE_SOCK;
 			else
-				bad_arg("invalid mode '%s' (expected msg or pipe)", optarg);
+				bad_arg("invalid mode '%s' (expected msg, pipe or sock)", optarg);
 			break;
 		case 's':
 			msg_size = parse_num(optarg, 0, MAX_MSG_SIZE, "size");
@@ -309,7 +359,7 @@ int main(int argc, char **argv)
 		bad_arg("unexpected argument '%s'", argv[optind]);
 	if (have_ops && duration > 0)
 		bad_arg("%s", "-n and -d are mutually exclusive");
-	if (have_size && mode == MODE_PIPE)
+	if (have_size && mode != MODE_MSG)
 		bad_arg("%s", "-s applies to msg mode only");
 
 	ws = calloc((size_t)threads, sizeof(*ws));
@@ -386,14 +436,22 @@ out:
 	if (mode == MODE_MSG) {
 		size_bytes = MSG_HDR + msg_size;
 		expected = (long)total;
-	} else {
+	} else if (mode == MODE_PIPE) {
 		size_bytes = PIPE_BUFS_BYTES;
 		expected = (long)total;
+	} else {
+		size_bytes = 0; /* no kmalloc claim */
+		expected = 0;
 	}
-	printf("mode=%s threads=%ld ops=%llu size=%ld kmalloc_bytes=%ld expected_kmallocs=%ld "
-	       "elapsed_s=%.4f ops_per_s=%.0f\n",
-	       mode == MODE_MSG ? "msg" : "pipe", threads, total, mode == MODE_MSG ? msg_size : 0,
-	       size_bytes, expected, elapsed, elapsed > 0 ? (double)total / elapsed : 0.0);
+	printf("mode=%s threads=%ld ops=%llu size=%ld kmalloc_bytes=%ld expected_kmallocs=%ld ",
+	       mode_names[mode], threads, total, mode == MODE_MSG ? msg_size : 0, size_bytes,
+	       expected);
+	if (mode == MODE_SOCK)
+		printf(
+		    "cache=%s cache_caller=%s cache_allocs_per_op=%d expected_cache_allocs=%llu ",
+		    SOCK_CACHE, SOCK_CACHE_CALLER, SOCK_CACHE_PER_OP, total * SOCK_CACHE_PER_OP);
+	printf("elapsed_s=%.4f ops_per_s=%.0f\n", elapsed,
+	       elapsed > 0 ? (double)total / elapsed : 0.0);
 	fflush(stdout);
 	free(ws);
 	return got_signal ? 128 + got_signal : 0;

@@ -1,10 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # scripts/bench.sh --quick: end to end on a tiny workload; the table has the
 # untraced and floor rows and the results file lands in --out, not in
-# bench/results.  No timing assertions.  Usage errors exit 2.
+# bench/results.  No timing assertions.  Usage errors exit 2.  The BPF
+# run-time table: kmfloor's empty programs ran at least once per workload
+# kmalloc and twice per kfree-pair (the kernel's run_cnt, against kstorm's
+# known 1 kmalloc + 2 kfree per op), and the statistics are off again after
+# the bench, also after Ctrl-C in the middle of a statistics run.
 . tests/lib.sh
 dir=$(mktemp -d)
 out=$(mktemp)
+# Processes holding the kernel's BPF statistics on (BPF_ENABLE_STATS fds).
+stats_holders() { find /proc/[0-9]*/fd -maxdepth 1 -lname 'anon_inode:bpf-stats' 2>/dev/null | wc -l; }
+holders0=$(stats_holders)
+sysctl0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 before=$(find bench/results -type f -printf '%p %T@\n' 2>/dev/null | sort | md5sum)
 scripts/bench.sh --quick --out "$dir" >"$out" 2>"$dir/log"
 eq "bench.sh --quick exits 0" "$?" 0
@@ -26,7 +34,53 @@ for m in "kmtrace hist" "kmtrace stat" "kmtrace trace" "kmtrace trace --json"; d
 	has "bench row for '$m' (measured or skipped)" "$out" "^\| $m \| "
 done
 
-for bad in "--rounds 0" "--ops x" "--threads" "--bogus"; do
+
+# BPF run time: one row per kmfloor program, events/op from the kernel's own
+# run_cnt (the rest of the machine can only add), a positive ns/event
+row_ok() { # MODE PROGRAM EVENT MIN_EVENTS_PER_OP
+	awk -F' [|] ' -v m="| $1" -v p="$2" -v e="$3" -v min="$4" '
+		$1 == m && $2 == p && $3 ~ e {
+			split($4, ns, " "); split($7, ev, " ")
+			if (ns[1] + 0 > 0 && ev[1] + 0 >= min) found = 1
+		} END {exit !found}' "$out"
+}
+for a in raw_tp tracepoint; do
+	t=raw
+	[ $a = tracepoint ] && t=tp
+	if row_ok "kmfloor $a" "floor_${t}_kmalloc" "$a kmalloc" 1.0 &&
+		row_ok "kmfloor $a" "floor_${t}_kfree" "$a kfree" 2.0; then
+		ok "bench BPF run time: kmfloor $a's programs ran >= 1 per kmalloc and 2 per kfree of each op, ns/event > 0"
+	else
+		not_ok "bench BPF run time: kmfloor $a's programs" "$(grep "^| kmfloor $a |" "$out" | tail -n 3 | tr '\n' '/')"
+	fi
+done
+has "bench BPF run time: a per-workload-event row for kmtrace stat (or stat skipped)" "$out" \
+	'^\| kmtrace stat \| (\*\*per workload event\*\* \| kmalloc\+kfree \| \*\*[0-9.]+|- \| skipped)'
+eq "bench leaves no BPF statistics holder behind, the sysctl as it was" \
+	"$(stats_holders) $(cat /proc/sys/kernel/bpf_stats_enabled)" "$holders0 $sysctl0"
+
+# Ctrl-C during a statistics run: the holder goes, the sysctl is as it was.
+# (an async command of a non-interactive shell starts with SIGINT ignored,
+# and a shell cannot trap what it inherited ignored: reset it first)
+(
+	trap - INT
+	exec scripts/bench.sh --only 'kmfloor raw_tp' --rounds 1 --ops 1000 --stats-seconds 30 \
+		--out "$dir" >/dev/null 2>"$dir/log2"
+) &
+bg=$!
+for _ in $(seq 300); do
+	[ "$(stats_holders)" -gt "$holders0" ] && break
+	sleep 0.1
+done
+during=$(stats_holders)
+kill -INT $bg
+wait $bg
+rc=$?
+eq "bench SIGINT during the statistics run: exit 130, statistics held before, none after" \
+	"$rc $((during > holders0)) $(stats_holders) $(cat /proc/sys/kernel/bpf_stats_enabled)" \
+	"130 1 $holders0 $sysctl0"
+
+for bad in "--rounds 0" "--ops x" "--threads" "--bogus" "--stats-seconds x"; do
 	# shellcheck disable=SC2086
 	scripts/bench.sh $bad >/dev/null 2>"$out"
 	rc=$?
@@ -51,6 +105,17 @@ for a in raw_tp tracepoint; do
 		eq "kmfloor --attach $a: ready, SIG$sig exits 0" "$r $?" "1 0"
 	done
 done
+# --attach none --stats: no programs, BPF statistics held while it runs
+"$K" --attach none --stats >"$out" 2>&1 &
+bg=$!
+for _ in $(seq 50); do grep -q '^ready$' "$out" && break; sleep 0.1; done
+r=$(grep -c '^ready$' "$out")
+n=$(find /proc/$bg/fd -maxdepth 1 -lname 'anon_inode:bpf-stats' | wc -l)
+p=$(find /proc/$bg/fd -maxdepth 1 -lname 'anon_inode:bpf-prog' | wc -l)
+kill -INT $bg
+wait $bg
+eq "kmfloor --attach none --stats: ready, holds 1 stats fd and no program, SIGINT exits 0" \
+	"$r $n $p $?" "1 1 0 0"
 for bad in "--attach" "--attach kprobe" "-x" "extra"; do
 	# shellcheck disable=SC2086
 	"$K" $bad >/dev/null 2>"$out"
