@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# vm-checks: 4
 # kstorm -m sock in the VM (busybox sh, as root, cwd /kmtrace): its claim of
 # exactly one allocation from the named slab cache sock_inode_cache per op,
 # checked against the kernel's own tracefs on Debian's kernel:
