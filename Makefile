@@ -104,7 +104,7 @@ kmod:
 		     "or use 'scripts/kernel.sh 6.12' and 'make kmod KVER=<its version>'" >&2; \
 		exit 1; fi
 	@mkdir -p $(BUILD)/kmod/$(KVER)
-	@cp kmod/kmdemo.c kmod/Kbuild $(BUILD)/kmod/$(KVER)/
+	@cp -p kmod/kmdemo.c kmod/Kbuild $(BUILD)/kmod/$(KVER)/
 	$(MAKE) -C $(KDIR) M=$(abspath $(BUILD)/kmod/$(KVER)) modules
 
 # --- the two commands ----------------------------------------------------------
