@@ -188,3 +188,14 @@ lint: $(SKELS)
 
 soak: all
 	@scripts/soak.sh
+
+# --- kmdemo: kernel style ----------------------------------------------------------
+# make check-kmod     kmod/kmdemo.c through the kernel's scripts/checkpatch.pl
+#                     --strict (tests/host/kmod-style.sh, which `make test` also
+#                     runs; checkpatch.pl is fetched once into $(CACHE)/checkpatch)
+.PHONY: check-kmod
+
+check-kmod:
+	@mkdir -p $(BUILD)
+	@CACHE=$(CACHE) KMT_STYLE_VERBOSE=1 bash tests/host/kmod-style.sh | tee $(BUILD)/kmod-style.log; \
+		! grep -q '^not ok' $(BUILD)/kmod-style.log
