@@ -129,8 +129,8 @@ module_param(bulk, int, 0444);
 MODULE_PARM_DESC(bulk,
 		 "also kmalloc this many 64-byte objects, freed with one kfree_bulk() (0..64, default 0)");
 
-static int cache_objs;
-module_param_named(cache, cache_objs, int, 0444);
+static int cache_count;
+module_param_named(cache, cache_count, int, 0444);
 MODULE_PARM_DESC(cache,
 		 "create slab cache kmdemo_obj and allocate this many objects from it (0..1024, default 0)");
 
@@ -167,7 +167,7 @@ static unsigned long page_addr;
 static void *bulk_objs[KMDEMO_MAX_BULK];
 static int nr_bulk_objs;
 static struct kmem_cache *obj_cache;
-static struct kmdemo_obj *cache_objs_arr[KMDEMO_MAX_CACHE];
+static struct kmdemo_obj *cache_objs[KMDEMO_MAX_CACHE];
 static int nr_cache_objs;
 static void *vmalloc_buf;
 static void __percpu *percpu_buf;
@@ -227,7 +227,7 @@ static void kmdemo_obj_ctor(void *p)
 static void kmdemo_destroy_cache(void)
 {
 	while (nr_cache_objs > 0)
-		kmem_cache_free(obj_cache, cache_objs_arr[--nr_cache_objs]);
+		kmem_cache_free(obj_cache, cache_objs[--nr_cache_objs]);
 	kmem_cache_destroy(obj_cache);
 	obj_cache = NULL;
 }
@@ -298,8 +298,8 @@ static int __init kmdemo_check_params(void)
 		pr_err("bulk=%d: must be 0..%d\n", bulk, KMDEMO_MAX_BULK);
 		return -EINVAL;
 	}
-	if (cache_objs < 0 || cache_objs > KMDEMO_MAX_CACHE) {
-		pr_err("cache=%d: must be 0..%d\n", cache_objs, KMDEMO_MAX_CACHE);
+	if (cache_count < 0 || cache_count > KMDEMO_MAX_CACHE) {
+		pr_err("cache=%d: must be 0..%d\n", cache_count, KMDEMO_MAX_CACHE);
 		return -EINVAL;
 	}
 	if (percpu_bytes > PCPU_MIN_UNIT_SIZE) {
@@ -414,7 +414,7 @@ static int __init kmdemo_init(void)
 			bulk_objs[0]);
 	}
 
-	if (cache_objs) {
+	if (cache_count) {
 		obj_cache = kmem_cache_create("kmdemo_obj", sizeof(struct kmdemo_obj), 0, 0,
 					      kmdemo_obj_ctor);
 		if (obj_cache && kmdemo_inject_failure("kmem_cache_create")) {
@@ -425,7 +425,7 @@ static int __init kmdemo_init(void)
 			ret = -ENOMEM;
 			goto err_free_bulk;
 		}
-		for (nr_cache_objs = 0; nr_cache_objs < cache_objs; nr_cache_objs++) {
+		for (nr_cache_objs = 0; nr_cache_objs < cache_count; nr_cache_objs++) {
 			struct kmdemo_obj *obj = kmem_cache_alloc(obj_cache, GFP_KERNEL);
 
 			if (obj && kmdemo_inject_failure("kmem_cache_alloc")) {
@@ -437,10 +437,10 @@ static int __init kmdemo_init(void)
 				goto err_destroy_cache;
 			}
 			obj->index = nr_cache_objs;
-			cache_objs_arr[nr_cache_objs] = obj;
+			cache_objs[nr_cache_objs] = obj;
 		}
-		pr_info("family cache: %d x %zu bytes at %px (kmdemo_obj)\n", cache_objs,
-			sizeof(struct kmdemo_obj), cache_objs_arr[0]);
+		pr_info("family cache: %d x %zu bytes at %px (kmdemo_obj)\n", cache_count,
+			sizeof(struct kmdemo_obj), cache_objs[0]);
 	}
 
 	if (vmalloc_bytes) {
@@ -518,7 +518,7 @@ static void __exit kmdemo_exit(void)
 	}
 	if (obj_cache) {
 		kmdemo_destroy_cache();
-		pr_info("Released %d objects and the kmdemo_obj cache\n", cache_objs);
+		pr_info("Released %d objects and the kmdemo_obj cache\n", cache_count);
 	}
 	if (nr_bulk_objs) {
 		kfree_bulk(nr_bulk_objs, bulk_objs);
