@@ -58,6 +58,8 @@ fam_some() {
 # none_outstanding NAME: every allocation made with kmdemo on the stack was
 # freed (the slab allocator's own pages aside).
 none_outstanding() {
+	eq "$1: tracefs: the trace is complete (entries-in-buffer = entries-written)" \
+		"$(sed -n 's/^complete //p' $S)" yes
 	if grep -q '^outstanding ' $S; then
 		not_ok "$1: tracefs: every allocation with kmdemo on its stack freed" \
 			"$(grep '^outstanding ' $S | head -n 3 | cut -c1-400 | tr '\n' '|')"

@@ -41,7 +41,9 @@
 # An allocation is freed when a later free event names the same pointer
 # (pfn for pages, va_start for vmap areas, the kprobe's array for bulk).
 # Summary lines: "alloc FAMILY KEY" for each allocation attributed to kmdemo
-# (KEY: S<ptr>, P<pfn>, C<percpu ptr>, V<va_start>, hex without 0x), "loads N"
+# (KEY: S<ptr>, P<pfn>, C<percpu ptr>, V<va_start>, hex without 0x),
+# "complete yes" when the ring buffer lost nothing (entries-in-buffer equals
+# entries-written), "loads N"
 # (module:module_load events), "kmdemo_obj_frees N" (kmem_cache_free events
 # naming that cache), per family "family NAME allocs N freed N"; then
 # "outstanding FAMILY KEY EVENT-LINE" for each allocation of a family other
@@ -133,6 +135,11 @@ kt_summary() {
 			d = q
 		}
 		return h
+	}
+	/^# entries-in-buffer\/entries-written: / {
+		split($3, ew, "/")
+		complete = (ew[1] == ew[2]) ? "yes" : "no"
+		next
 	}
 	/^#/ { next }
 	$1 == "=>" {
@@ -283,6 +290,7 @@ kt_summary() {
 			else
 				print "alloc " fam " " key
 		}
+		print "complete " (complete == "" ? "unknown" : complete)
 		print "loads " loads + 0
 		print "kmdemo_obj_frees " objfrees + 0
 		nfam = split("kmalloc pages bulk cache vmalloc percpu kstrdup cache_create debugfs_dir debugfs_file vmalloc_internal slab_pages other", fams, " ")

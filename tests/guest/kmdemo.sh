@@ -192,13 +192,14 @@ traced_bad() {
 # N allocations of FAMILY were traced, and all of them freed.
 freed_on_error() {
 	_l=$(sed -n 's/^loads //p' $S)
+	_c=$(sed -n 's/^complete //p' $S)
 	_a=$(kt_get $S "$2" allocs)
 	_f=$(kt_get $S "$2" freed)
-	if [ "${_l:-0}" -ge 1 ] && [ "$_a" = $((_l * $3)) ] && [ "$_f" = "$_a" ]; then
+	if [ "$_c" = yes ] && [ "${_l:-0}" -ge 1 ] && [ "$_a" = $((${_l:-0} * $3)) ] && [ "$_f" = "$_a" ]; then
 		ok "$1: tracefs: $3 $2 allocation(s) per load attempt, freed on the error path"
 	else
 		not_ok "$1: tracefs: $3 $2 allocation(s) per load attempt, freed on the error path" \
-			"loads $_l, allocs $_a, freed $_f"
+			"loads $_l, allocs $_a, freed $_f, trace complete: $_c"
 	fi
 }
 traced_bad "pid=$nopid (no such process)" "No such process|module has wrong symbol version" "^pid $nopid: no such process" size=4096 order=1 pid=$nopid
