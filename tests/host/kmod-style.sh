@@ -27,7 +27,13 @@ find_checkpatch() {
 # fetch_checkpatch: extract checkpatch.pl & co. from Debian's kernel source
 # package into $CACHE/checkpatch; the reason on stderr when it cannot.
 fetch_checkpatch() {
-	local dir=$CACHE/checkpatch deb tarball
+	local dir=$CACHE/checkpatch deb tarball t
+	for t in apt-get dpkg-deb xz perl flock; do
+		command -v $t >/dev/null || {
+			echo "$t not found (packages: apt, dpkg, xz-utils, perl, util-linux)" >&2
+			return 1
+		}
+	done
 	mkdir -p "$dir" || return 1
 	(
 		flock 9
