@@ -318,6 +318,7 @@ static int __init kmdemo_check_params(void)
 static int __init kmdemo_alloc_helper(void)
 {
 	struct dentry *d;
+	int ret;
 
 	helper_str = kstrdup(kmdemo_helper_text, GFP_KERNEL);
 	if (helper_str && kmdemo_inject_failure("kstrdup")) {
@@ -332,8 +333,10 @@ static int __init kmdemo_alloc_helper(void)
 		debugfs_remove(debugfs_dir);
 		debugfs_dir = ERR_PTR(-ENOMEM);
 	}
-	if (IS_ERR(debugfs_dir))
+	if (IS_ERR(debugfs_dir)) {
+		ret = PTR_ERR(debugfs_dir);
 		goto err_free_str;
+	}
 
 	helper_blob.data = helper_str;
 	helper_blob.size = strlen(helper_str);
@@ -343,18 +346,20 @@ static int __init kmdemo_alloc_helper(void)
 		d = ERR_PTR(-ENOMEM);
 	}
 	if (IS_ERR(d)) {
-		debugfs_remove(debugfs_dir);
-		debugfs_dir = d;
-		goto err_free_str;
+		ret = PTR_ERR(d);
+		goto err_remove_dir;
 	}
 	pr_info("family helper: 1 x %zu bytes at %px (kstrdup, debugfs %s/helper)\n",
 		helper_blob.size + 1, helper_str, KBUILD_MODNAME);
 	return 0;
 
+err_remove_dir:
+	debugfs_remove(debugfs_dir);
 err_free_str:
+	debugfs_dir = NULL;
 	kfree(helper_str);
 	helper_str = NULL;
-	return PTR_ERR(debugfs_dir);
+	return ret;
 }
 
 static int __init kmdemo_init(void)
