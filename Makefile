@@ -126,7 +126,7 @@ kmod:
 		     "or use 'scripts/kernel.sh 6.12' and 'make kmod KVER=<its version>'" >&2; \
 		exit 1; fi
 	@mkdir -p $(BUILD)/kmod/$(KVER)
-	@cp kmod/kmdemo.c kmod/Kbuild $(BUILD)/kmod/$(KVER)/
+	@cp -p kmod/kmdemo.c kmod/Kbuild $(BUILD)/kmod/$(KVER)/
 	$(MAKE) -C $(KDIR) M=$(abspath $(BUILD)/kmod/$(KVER)) modules
 
 # --- the two commands ----------------------------------------------------------
@@ -300,3 +300,14 @@ deb:
 	@lintian --fail-on error $(DEB_DIR)/*.changes > $(DEB_DIR)/lintian.log 2>&1; rc=$$?; \
 		grep -v '^running with root privileges' $(DEB_DIR)/lintian.log; \
 		echo "lintian: exit $$rc" >> $(DEB_DIR)/lintian.log; exit $$rc
+
+# --- kmdemo: kernel style ----------------------------------------------------------
+# make check-kmod     kmod/kmdemo.c through the kernel's scripts/checkpatch.pl
+#                     --strict (tests/host/kmod-style.sh, which `make test` also
+#                     runs; checkpatch.pl is fetched once into $(CACHE)/checkpatch)
+.PHONY: check-kmod
+
+check-kmod:
+	@mkdir -p $(BUILD)
+	@CACHE=$(CACHE) KMT_STYLE_VERBOSE=1 bash tests/host/kmod-style.sh | tee $(BUILD)/kmod-style.log; \
+		! grep -q '^not ok' $(BUILD)/kmod-style.log

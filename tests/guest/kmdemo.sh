@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
-# vm-checks: 109
+# vm-checks: 150
 # kmdemo in the VM (busybox sh, as root, cwd /kmtrace): the seed transcript,
-# dump=1, every bad parameter refused with the right errno and nothing left
-# loaded, the page-order and KMALLOC_MAX_SIZE limits, leak=1.
+# dump=1 (bounded), every bad parameter refused with the right errno and
+# nothing left loaded, the failed loads' allocations freed (per the kernel's
+# tracefs events, with no "Released" line), the page-order and
+# KMALLOC_MAX_SIZE limits, leak=1.  The families and fail=N:
+# kmdemo-families.sh.
 # Run in a VM by tests/run.sh (scripts/vm.sh); the last line is the marker
 # "# kmdemo guest: done" that the host side checks for.
 . /kmtrace/tests/lib.sh
+. /kmtrace/tests/guest/kmdemo-tracefs.sh
 
 K=kmdemo
 log=/tmp/kmdemo.log
@@ -103,10 +107,11 @@ wait "$tpid" 2>/dev/null
 
 # --- parameters shown by modinfo --------------------------------------------------
 modinfo "$K" >/tmp/modinfo.out 2>&1
-for p in size order pid dump leak; do
+for p in size order pid dump leak bulk cache vmalloc percpu helper fail; do
 	has "modinfo documents parameter $p" /tmp/modinfo.out "parm:[[:space:]]+$p:.+"
 done
 has "modinfo: license GPL" /tmp/modinfo.out '^license:[[:space:]]+GPL'
+has "modinfo: dump=1 says it is bounded" /tmp/modinfo.out 'parm:[[:space:]]+dump:.*at most 1024 lines'
 
 # --- defaults, dump=1 ----------------------------------------------------------------
 load
@@ -125,6 +130,12 @@ count_is "dump=1 prints one integer per line (1024 lines)" "$log" '^-?[0-9]+$' 1
 eq "dump=1: the second value is 55" "$(values | sed -n 2p)" 55
 unload
 not_loaded "dump=1: unloaded cleanly"
+
+load size=8192 dump=1
+eq "size=8192 dump=1 loads" "$rc" 0
+count_is "size=8192 dump=1: at most 1024 integer lines" "$log" '^-?[0-9]+$' 1024
+has "size=8192 dump=1: says how many were left out" "$log" '^\(1024 more values not printed: at most 1024 lines\)$'
+unload
 
 load size=6
 eq "size=6 (too small for index 1) loads" "$rc" 0
@@ -168,18 +179,67 @@ nopid=$(($(cat /proc/sys/kernel/pid_max) - 1))
 [ -d /proc/$nopid ] && nopid=$((nopid - 1))
 # busybox modprobe's moderror() words ESRCH as "module has wrong symbol
 # version" (kmod's modprobe says "No such process"); the kernel log line names it.
-bad "pid=$nopid (no such process)" "No such process|module has wrong symbol version" "^pid $nopid: no such process" size=4096 order=1 pid=$nopid
-has "pid=$nopid: the buffer allocated before the lookup is freed" "$log" '^Released 4096 bytes!$'
-has "pid=$nopid: the pages allocated before the lookup are freed" "$log" '^Released 2 pages \(order 1\)$'
-bad "pid=2 (kthreadd, no mm)" "Invalid argument" '^pid 2 \(kthreadd\) has no mm' order=1 pid=2
-has "pid=2: the buffer allocated before the lookup is freed" "$log" '^Released 4096 bytes!$'
-has "pid=2: the pages allocated before the lookup are freed" "$log" '^Released 2 pages \(order 1\)$'
+# traced_bad NAME ERRTEXT LOGREGEX PARAMS...: bad, with the kernel's tracefs
+# events around the load (tests/guest/kmdemo-tracefs.sh) in $S.
+S=/tmp/kmdemo.kt
+traced_bad() {
+	kt_start
+	bad "$@"
+	sleep 0.3
+	kt_stop $S
+	count_is "$1: no Released line on a failed load" "$log" '^Released' 0
+}
+# freed_on_error NAME FAMILY N: per load attempt (busybox modprobe makes two),
+# N allocations of FAMILY were traced, and all of them freed.
+freed_on_error() {
+	_l=$(sed -n 's/^loads //p' $S)
+	_c=$(sed -n 's/^complete //p' $S)
+	_a=$(kt_get $S "$2" allocs)
+	_f=$(kt_get $S "$2" freed)
+	if [ "$_c" = yes ] && [ "${_l:-0}" -ge 1 ] && [ "$_a" = $((${_l:-0} * $3)) ] && [ "$_f" = "$_a" ]; then
+		ok "$1: tracefs: $3 $2 allocation(s) per load attempt, freed on the error path"
+	else
+		not_ok "$1: tracefs: $3 $2 allocation(s) per load attempt, freed on the error path" \
+			"loads $_l, allocs $_a, freed $_f, trace complete: $_c"
+	fi
+}
+traced_bad "pid=$nopid (no such process)" "No such process|module has wrong symbol version" "^pid $nopid: no such process" size=4096 order=1 pid=$nopid
+freed_on_error "pid=$nopid: the buffer allocated before the lookup" kmalloc 1
+freed_on_error "pid=$nopid: the pages allocated before the lookup" pages 1
+traced_bad "pid=2 (kthreadd, no mm)" "Invalid argument" '^pid 2 \(kthreadd\) has no mm' order=1 pid=2
+freed_on_error "pid=2: the buffer allocated before the lookup" kmalloc 1
+freed_on_error "pid=2: the pages allocated before the lookup" pages 1
 bad "size=abc" "Invalid argument" "invalid for parameter .size'" size=abc
 bad "bulk=-1" "Invalid argument" '^bulk=-1: must be 0\.\.64$' bulk=-1
 bad "bulk=65" "Invalid argument" '^bulk=65: must be 0\.\.64$' bulk=65
-bad "pid=2 with bulk=64 (error after the bulk kmallocs)" "Invalid argument" '^pid 2 \(kthreadd\) has no mm' bulk=64 pid=2
-has "pid=2 bulk=64: the 64 objects are freed on the error path" "$log" \
-	'^Released 64 objects of 64 bytes with kfree_bulk\(\)$'
+traced_bad "pid=2 with bulk=64 (error after the bulk kmallocs)" "Invalid argument" '^pid 2 \(kthreadd\) has no mm' bulk=64 pid=2
+freed_on_error "pid=2 bulk=64: the 64 objects (kfree_bulk on the error path)" bulk 64
+bad "cache=-1" "Invalid argument" '^cache=-1: must be 0\.\.1024$' cache=-1
+bad "cache=1025" "Invalid argument" '^cache=1025: must be 0\.\.1024$' cache=1025
+bad "percpu=32769 (over PCPU_MIN_UNIT_SIZE)" "Invalid argument" '^percpu=32769: must be 0\.\.32768 ' percpu=32769
+bad "fail=-1" "Invalid argument" '^fail=-1: must not be negative$' fail=-1
+bad "vmalloc=abc" "Invalid argument" "invalid for parameter .vmalloc'" vmalloc=abc
+traced_bad "pid=2 with every family (error after all of them)" "Invalid argument" '^pid 2 \(kthreadd\) has no mm' \
+	bulk=2 cache=3 vmalloc=20000 percpu=64 helper=1 pid=2
+freed_on_error "pid=2, every family: kmdemo_obj objects" cache 3
+freed_on_error "pid=2, every family: percpu" percpu 1
+freed_on_error "pid=2, every family: kstrdup" kstrdup 1
+if grep -q '^outstanding ' $S; then
+	not_ok "pid=2, every family: tracefs: everything with kmdemo on its stack freed" "$(grep '^outstanding ' $S | head -n 2 | cut -c1-300)"
+else
+	ok "pid=2, every family: tracefs: everything with kmdemo on its stack freed"
+fi
+# A vmalloc that cannot succeed: -ENOMEM, and no allocation-failure splat
+# (__GFP_NOWARN: the load's failure is the report).
+load vmalloc=1099511627776
+if [ "$rc" -ne 0 ] && grep -q 'Cannot allocate memory' "$err"; then ok "vmalloc=1 TiB: modprobe fails with ENOMEM"; else
+	not_ok "vmalloc=1 TiB: modprobe fails with ENOMEM" "rc=$rc $(tr '\n' '|' <"$err")"
+fi
+dmesg | sed -n "/$mark\$/,\$p" >/tmp/kmdemo.dmesg
+count_is "vmalloc=1 TiB: no allocation-failure warning in the kernel log" /tmp/kmdemo.dmesg \
+	'allocation failure|vmalloc error|warn_alloc|Call Trace' 0
+count_is "vmalloc=1 TiB: no out-of-memory message from kmdemo" "$log" 'rror|ailed|[Oo]ut of memory|alloc.* fail|vmalloc' 0
+not_loaded "vmalloc=1 TiB: module not left loaded"
 
 # --- bulk=N: N extra objects, freed with one kfree_bulk() ------------------------
 load bulk=64

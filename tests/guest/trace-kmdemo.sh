@@ -58,7 +58,7 @@ if [ -n "$km" ]; then ok "kmalloc 4096 from kmdemo_init, module kmdemo"; else
 	not_ok "kmalloc 4096 from kmdemo_init, module kmdemo" "no such event in $out"
 fi
 ptr=$(echo "$km" | sed -n 's/.*"ptr":"\(0x[0-9a-f]*\)".*/\1/p')
-has "kmalloc reports gfp GFP_KERNEL" "$ev" '"event":"kmalloc".*"bytes_req":4096,.*"gfp":"GFP_KERNEL"'
+has "kmalloc reports gfp GFP_KERNEL|__GFP_NOWARN (kmdemo's user-sized kmalloc)" "$ev" '"event":"kmalloc".*"bytes_req":4096,.*"gfp":"GFP_KERNEL\|__GFP_NOWARN"'
 count_is "the 4096-byte buffer is kfree'd (same ptr, tracked)" "$ev" \
 	"\"event\":\"kfree\".*\"ptr\":\"${ptr:-none}\".*\"tracked\":true" 1
 
