@@ -42,7 +42,7 @@ eq "vm $k: dkms-built kmdemo.ko has the vermagic of $ver's own modules" \
 	"$(modinfo -F vermagic "$ko" 2>&1)" "$(modinfo -F vermagic "$stock" 2>&1)"
 eq "vm $k: dkms-built kmdemo.ko has kmdemo's parameters" \
 	"$(modinfo -F parm "$ko" 2>&1 | cut -d: -f1 | sort | tr '\n' ' ')" \
-	"$(sed -n 's/^module_param(\([a-z_]*\),.*/\1/p' kmod/kmdemo.c | sort | tr '\n' ' ')"
+	"$(sed -n 's/^module_param\(_named\)\{0,1\}(\([a-z_]*\),.*/\2/p' kmod/kmdemo.c | sort | tr '\n' ' ')"
 
 mkdir -p "$ship"
 case $ko in
