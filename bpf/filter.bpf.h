@@ -88,9 +88,10 @@ struct {
 } stackbuf SEC(".maps");
 
 /* -m: the first kernel stack frame of CTX's event inside the module's text,
- * 0 if none; for a page event (PAGES) also 0 when an allocator that backs its
- * own objects with pages lies between (filter.slab_lo/hi). */
-static __always_inline __u64 kmt_module_frame(void *ctx, bool pages)
+ * 0 if none; with STOP also 0 when an allocator working for its own objects
+ * lies between (filter.slab_lo/hi: slab refills, large kmallocs, vmalloc
+ * areas, per-CPU chunks). */
+static __always_inline __u64 kmt_module_frame(void *ctx, bool stop)
 {
 	__u32 zero = 0;
 	struct kmt_stackbuf *sb = bpf_map_lookup_elem(&stackbuf, &zero);
@@ -108,7 +109,7 @@ static __always_inline __u64 kmt_module_frame(void *ctx, bool pages)
 			break;
 		if (kmt_in_module(sb->ip[i]))
 			return sb->ip[i];
-		if (pages && kmt_in_slab_refill(sb->ip[i]))
+		if (stop && kmt_in_slab_refill(sb->ip[i]))
 			return 0;
 	}
 	return 0;

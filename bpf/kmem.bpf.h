@@ -102,7 +102,10 @@ static __always_inline bool kmt_attribute(void *ctx, const struct kmt_alloc *a, 
 	}
 	if (filter.direct && a->family != KMT_FAM_PAGE)
 		return false;
-	*via = kmt_module_frame(ctx, a->family == KMT_FAM_PAGE);
+	/* An allocator's own bookkeeping on the module's behalf (slab pages,
+	 * per-CPU chunks, a vmalloc area's pages and metadata) stays with that
+	 * allocator: the walk stops there, but for the vmap area itself. */
+	*via = kmt_module_frame(ctx, a->family != KMT_FAM_VMALLOC);
 	*by_stack = true;
 	return *via != 0;
 }

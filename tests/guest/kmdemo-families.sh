@@ -79,11 +79,13 @@ family_addr() {
 	sed -n "s/^family $2: [0-9]* x [0-9]* bytes at \\([0-9a-f]*\\).*/\\1/p" "$1" | head -n 1 | sed 's/^0*//'
 }
 
-# kmtrace_start: `kmtrace trace --json -m kmdemo` in the background, until ready.
+# kmtrace_start: `kmtrace trace --json --direct -m kmdemo` in the background, until
+# ready (--direct: kmallocs by call site, as the tracefs counts here; the
+# attribution by stack: trace-families.sh).
 kout=/tmp/kmf.json
 kerr=/tmp/kmf.kerr
 kmtrace_start() {
-	kmtrace trace --json -m $K >"$kout" 2>"$kerr" &
+	kmtrace trace --json --direct -m $K >"$kout" 2>"$kerr" &
 	kt=$!
 	i=0
 	while [ $i -lt 600 ] && ! grep -q '^kmtrace: ready' "$kerr"; do
