@@ -154,7 +154,7 @@ static struct hist_row *read_gen(struct hist_run *r, __u32 gen, size_t *n)
 /* Flip the generation, then read, print and delete the old one. */
 static void print_interval(struct hist_run *r, bool final)
 {
-	struct hist_fmt fm = {
+	struct hist_fmt fmt = {
 	    .field = (enum hist_field)r->a->field,
 	    .by = (enum kmt_hist_by)r->a->by,
 	    .step = r->a->step,
@@ -178,15 +178,15 @@ static void print_interval(struct hist_run *r, bool final)
 	hs = hist_group(rows, n, &nh);
 	if (r->syms) {
 		kmt_syms_reload(r->syms); /* modules may come and go */
-		fm.sym = sym_name;
-		fm.sym_arg = r;
+		fmt.sym = sym_name;
+		fmt.sym_arg = r;
 	} else if (r->a->by == KMT_BY_CACHE) {
-		fm.sym = cache_name;
-		fm.sym_arg = r;
+		fmt.sym = cache_name;
+		fmt.sym_arg = r;
 	}
-	fm.ts_ns = kmt_now_ns();
+	fmt.ts_ns = kmt_now_ns();
 	r->intervals++;
-	fm.interval = r->a->npos ? r->intervals : 0;
+	fmt.interval = r->a->npos ? r->intervals : 0;
 	if (r->a->npos && !r->a->json) {
 		time_t t = time(NULL);
 		char tb[32];
@@ -195,9 +195,9 @@ static void print_interval(struct hist_run *r, bool final)
 		printf("%s\n", tb);
 	}
 	if (!nh)
-		hist_print(stdout, &fm, NULL);
+		hist_print(stdout, &fmt, NULL);
 	for (size_t i = 0; i < nh; i++)
-		hist_print(stdout, &fm, &hs[i]);
+		hist_print(stdout, &fmt, &hs[i]);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		r->out_err = true;
 	free(hs);

@@ -133,7 +133,7 @@ void hist_key_str(const struct hist_fmt *fm, const struct hist_row *r, char *buf
 {
 	char comm[KMT_COMM_LEN + 1], name[256];
 
-	comm_of(r, comm);
+	kmt_comm_text(r->k.comm, comm); /* the header stays one line */
 	switch (fm->by) {
 	case KMT_BY_PID:
 		snprintf(buf, len, "pid %llu, %s", (unsigned long long)r->k.key, comm);
