@@ -45,6 +45,7 @@ enum kmt_opt {
 	KMT_O_JSON,
 	KMT_O_KO,
 	KMT_O_PERFETTO,
+	KMT_O_STATS,
 	KMT_O_VERBOSE,
 	KMT_O_HELP,
 	KMT_O_MAX,
@@ -107,6 +108,7 @@ struct kmt_args {
 	double duration; /* -d; 0: until stopped */
 	double settle;	 /* --settle: seconds from -m's unload to its leak verdict */
 	bool json, verbose, help;
+	bool stats; /* --stats: the BPF programs' own cost at the end */
 	const char *ko, *perfetto;
 	/* INTERVAL [COUNT] */
 	double interval;       /* 0: none given */

@@ -259,6 +259,7 @@ static int run(struct hist_run *r)
 	ring_buffer__consume(rb);
 	if (!r->out_err && !(a->count && r->intervals >= a->count))
 		print_interval(r, true);
+	kmt_stats_report(&r->ld);
 	full = kmt_counter(bpf_map__fd(r->skel->maps.counters), KMT_CNT_HIST_FULL);
 	if (full)
 		fprintf(stderr, "kmtrace: warning: %llu events not counted: histogram table full\n",
@@ -290,6 +291,7 @@ int cmd_hist(int argc, char **argv)
 	    .need = {[KMT_G_KMALLOC] =
 			 a.families || a.by == KMT_BY_CACHE ? NULL : "hist needs kmalloc events"},
 	    .verbose = a.verbose,
+	    .stats = a.stats,
 	    .prepare = prepare,
 	    .arg = &r,
 	};

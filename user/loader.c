@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "probes.h"
+#include "bpfstats.h"
 #include "common.h"
 #include "loader.h"
 
@@ -329,9 +332,62 @@ int kmt_load(struct kmt_loader *l)
 	return 1;
 }
 
+#define KMT_STATS_MAX 64
+
+static unsigned long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+}
+
+/* --stats: statistics on (held by an fd), and the starting point. */
+static void stats_start(struct kmt_loader *l)
+{
+	int n;
+
+	l->stats_fd = -1;
+	if (!l->stats)
+		return;
+	l->stats_fd = kmt_bpfstats_enable();
+	if (l->stats_fd < 0) {
+		fprintf(stderr, "kmtrace: warning: --stats: the kernel's BPF statistics: %s\n",
+			strerror(-l->stats_fd));
+		return;
+	}
+	l->stats_before = calloc(KMT_STATS_MAX, sizeof(*l->stats_before));
+	n = l->stats_before ? kmt_bpfstats_read(l->ops->object(l->skel), l->stats_before,
+						 KMT_STATS_MAX)
+			    : -ENOMEM;
+	l->stats_n = n > 0 ? (size_t)n : 0;
+	l->stats_t0 = mono_ns();
+}
+
+void kmt_stats_report(struct kmt_loader *l)
+{
+	struct kmt_prog_stat now[KMT_STATS_MAX];
+	int n;
+
+	if (!l->stats || l->stats_fd < 0 || !l->skel)
+		return;
+	n = kmt_bpfstats_read(l->ops->object(l->skel), now, KMT_STATS_MAX);
+	if (n < 0) {
+		fprintf(stderr, "kmtrace: warning: --stats: %s\n", strerror(-n));
+		return;
+	}
+	kmt_bpfstats_diff(l->stats_before, l->stats_n, now, (size_t)n, now);
+	fprintf(stderr, "kmtrace: BPF programs' own cost (kernel run-time statistics):\n");
+	kmt_bpfstats_print(stderr, now, (size_t)n, (double)(mono_ns() - l->stats_t0) / 1e9);
+	l->stats = false; /* said once */
+}
+
 int kmt_attach(struct kmt_loader *l)
 {
-	int e = l->ops->attach(l->skel);
+	int e;
+
+	stats_start(l);
+	e = l->ops->attach(l->skel);
 
 	if (e) {
 		fprintf(stderr, "kmtrace: failed to attach BPF programs: %s%s%s\n", strerror(-e),
@@ -362,6 +418,11 @@ unsigned long long kmt_missed(const struct kmt_loader *l)
 
 void kmt_unload(struct kmt_loader *l)
 {
+	if (l->stats_fd > 0)
+		close(l->stats_fd);
+	l->stats_fd = -1;
+	free(l->stats_before);
+	l->stats_before = NULL;
 	if (l->skel)
 		l->ops->destroy(l->skel);
 	l->skel = NULL;

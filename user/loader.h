@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 struct bpf_object;
+struct kmt_prog_stat;
 
 /* Event groups: what a command can ask for, and what the ready line reports. */
 enum kmt_group {
@@ -82,6 +83,7 @@ struct kmt_loader {
 	/* Groups the command cannot do without: why, for the error when off. */
 	const char *need[KMT_G_MAX];
 	bool verbose; /* -v: libbpf's debug output */
+	bool stats;   /* --stats: the programs' own run time, said at the end */
 	/* Before each load attempt: rodata, map sizes.  0, or -1 (gives up). */
 	int (*prepare)(void *skel, void *arg);
 	void *arg;
@@ -91,7 +93,16 @@ struct kmt_loader {
 	bool on[KMT_G_MAX];	    /* the groups that loaded */
 	bool has[KMT_G_MAX];	    /* the groups the object has programs for */
 	const char *via[KMT_G_MAX]; /* "raw_tp", "tracepoint" or "fentry" */
+	/* --stats: the kernel's BPF statistics held on, a snapshot at attach */
+	int stats_fd;
+	struct kmt_prog_stat *stats_before;
+	size_t stats_n;
+	unsigned long long stats_t0;
 };
+
+/* --stats: print on stderr what each program cost since it was attached
+ * (the kernel's run_time_ns / run_cnt).  No-op without --stats. */
+void kmt_stats_report(struct kmt_loader *l);
 
 /*
  * Whether this process can trace at all (capabilities, kernel BTF): 0, or 1

@@ -321,6 +321,7 @@ static int follow(struct timeline *t)
 		ring_buffer__consume(rb);
 	if (!t->out_err)
 		summary(t, status);
+	kmt_stats_report(&t->ld);
 	ring_buffer__free(rb);
 	return 0;
 }
@@ -351,6 +352,7 @@ static int timeline(const struct kmt_args *a)
 	    .want = {[KMT_G_THREADS] = true},
 	    .need = {[KMT_G_THREADS] = "the timeline needs thread events"},
 	    .verbose = a->verbose,
+	    .stats = a->stats,
 	    .prepare = prepare,
 	    .arg = t,
 	};

@@ -113,6 +113,10 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 			"ui.perfetto.dev / chrome://tracing: events per thread,\n"
 			"mm_users (and outstanding_bytes) counters per process",
 			KMT_K_PATH, ARG(perfetto), 0, 0, NULL},
+    [KMT_O_STATS] = {KMT_O_STATS, 0, "stats", NULL,
+		     "at the end, what each BPF program cost (runs, ns per run,\n"
+		     "CPU share) from the kernel's run-time statistics",
+		     KMT_K_FLAG, ARG(stats), 0, 0, NULL},
     [KMT_O_VERBOSE] = {KMT_O_VERBOSE, 'v', "verbose", NULL, "libbpf debug output", KMT_K_FLAG,
 		       ARG(verbose), 0, 0, NULL},
     [KMT_O_HELP] = {KMT_O_HELP, 'h', "help", NULL, "this text", KMT_K_FLAG, ARG(help), 0, 0, NULL},
@@ -123,7 +127,7 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 static const enum kmt_opt trace_opts[] = {
     KMT_O_PID,	  KMT_O_COMM,	  KMT_O_MODULE,	  KMT_O_DIRECT,	  KMT_O_SETTLE,
     KMT_O_FAMILY, KMT_O_MIN_SIZE, KMT_O_MAX_SIZE, KMT_O_DURATION, KMT_O_JSON,
-    KMT_O_KO,	  KMT_O_PERFETTO, KMT_O_VERBOSE,  KMT_O_HELP,	  KMT_O_NONE,
+    KMT_O_KO,	  KMT_O_PERFETTO, KMT_O_STATS, KMT_O_VERBOSE,  KMT_O_HELP,	  KMT_O_NONE,
 };
 
 static void trace_defaults(struct kmt_args *a)
@@ -148,7 +152,7 @@ const struct kmt_cmd_spec kmt_trace_spec = {
 static const enum kmt_opt hist_opts[] = {
     KMT_O_PID,	    KMT_O_COMM,	   KMT_O_MODULE, KMT_O_DIRECT, KMT_O_FAMILY,   KMT_O_MIN_SIZE,
     KMT_O_MAX_SIZE, KMT_O_FIELD,   KMT_O_BY,	 KMT_O_LINEAR, KMT_O_DURATION, KMT_O_JSON,
-    KMT_O_KO,	    KMT_O_VERBOSE, KMT_O_HELP,	 KMT_O_NONE,
+    KMT_O_KO,	    KMT_O_STATS, KMT_O_VERBOSE, KMT_O_HELP,	 KMT_O_NONE,
 };
 
 const struct kmt_cmd_spec kmt_hist_spec = {
@@ -173,7 +177,7 @@ const struct kmt_cmd_spec kmt_hist_spec = {
 static const enum kmt_opt stat_opts[] = {
     KMT_O_CALLER,      KMT_O_ALLOC,   KMT_O_PAGE,  KMT_O_CACHE,	   KMT_O_PID,
     KMT_O_COMM,	       KMT_O_SORT,    KMT_O_LINES, KMT_O_DURATION, KMT_O_JSON,
-    KMT_O_MAX_TRACKED, KMT_O_VERBOSE, KMT_O_HELP,  KMT_O_NONE,
+    KMT_O_MAX_TRACKED, KMT_O_STATS, KMT_O_VERBOSE, KMT_O_HELP,  KMT_O_NONE,
 };
 
 static void stat_defaults(struct kmt_args *a)
@@ -208,7 +212,7 @@ const struct kmt_cmd_spec kmt_stat_spec = {
 /* ---- mm ---------------------------------------------------------------------------- */
 
 static const enum kmt_opt mm_opts[] = {
-    KMT_O_PID, KMT_O_JSON, KMT_O_PERFETTO, KMT_O_VERBOSE, KMT_O_HELP, KMT_O_NONE,
+    KMT_O_PID, KMT_O_JSON, KMT_O_PERFETTO, KMT_O_STATS, KMT_O_VERBOSE, KMT_O_HELP, KMT_O_NONE,
 };
 
 static void mm_defaults(struct kmt_args *a)

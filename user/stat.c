@@ -237,6 +237,7 @@ static int report(struct stat_run *r, double seconds)
 	rep.limit = (size_t)a->lines;
 	rep.json = a->json;
 	rep.missed = kmt_missed(&r->ld);
+	kmt_stats_report(&r->ld);
 	if (a->mode == STAT_CACHE) {
 		read_cache_names(r->skel, &names);
 		rep.sym = cache_fmt;
@@ -285,6 +286,7 @@ int cmd_stat(int argc, char **argv)
 		     [KMT_G_PAGE] = pages,
 		     [KMT_G_CACHE] = caches},
 	    .verbose = a.verbose,
+	    .stats = a.stats,
 	    .prepare = prepare,
 	    .arg = &r,
 	};

@@ -412,6 +412,7 @@ static int run(struct trace_run *r)
 		ring_buffer__consume(rb); /* drain */
 	if (!r->out_err)
 		verdict(r, true); /* a pending one, before its settle time is over */
+	kmt_stats_report(&r->ld);
 	if (!r->out_err)
 		summary(r, cmd_status);
 	ring_buffer__free(rb);
@@ -457,6 +458,7 @@ int cmd_trace(int argc, char **argv)
 	    .ops = &trace_bpf_ops,
 	    .want = {[KMT_G_THREADS] = true, [KMT_G_MODULES] = true},
 	    .verbose = a.verbose,
+	    .stats = a.stats,
 	    .prepare = prepare,
 	    .arg = &r,
 	};
