@@ -322,6 +322,15 @@ BEGIN {
 # Each kernel stack is an entry of its own, right after its event on the same
 # CPU; the "trace" file merges the CPUs by time, so another CPU's entry can
 # fall between an event and its stack. Events wait per CPU for their stack.
+/^# entries-in-buffer\/entries-written:/ {
+	split($3, e, "/")
+	in_buffer = e[1] + 0
+	written = e[2] + 0
+	header = 1
+	next
+}
+/^#/ { next }
+
 /^ => / {
 	if (stk == "" || P_mod[stk])
 		next
@@ -379,9 +388,8 @@ END {
 		flush(stk)
 	for (c in P_name)
 		flush(c)
-	lost = written - in_buffer
-	if (lost < 0)
-		lost = 0
+	# Without the header nothing can be said of losses: say so.
+	lost = header ? written - in_buffer : "unknown"
 	printf "kmtruth module=%s events=%d written=%d in_buffer=%d lost=%d loads=%d unloads=%d init_range=%s unresolved=%d free_unseen=%d failed=%d\n",
 		mod, events, written, in_buffer, lost, loads + 0, unloads + 0, have_init ? "yes" : "no",
 		unresolved, free_unseen, failed

@@ -130,7 +130,27 @@ start() {
 	echo >$T/trace
 	cat $T/buffer_size_kb >"$D/old_buffer_kb"
 	echo "${KMTRUTH_BUFFER_KB:-16384}" >$T/buffer_size_kb || die "cannot set buffer_size_kb"
-	[ -f $T/options/hash-ptr ] && echo 0 >$T/options/hash-ptr
+	# Real pointers (hash-ptr off) where tracefs prints them right: 6.1's
+	# printer loses every field after a %p rewritten to %px (gfp_flags= and
+	# module_load: come out empty). Tested on a kmalloc event; where it fails
+	# pointers stay hashed: the same pointer, the same hash, so frees still
+	# match (a 32-bit hash: a false match is possible, if unlikely).
+	hashed=1
+	if [ -f $T/options/hash-ptr ]; then
+		echo 0 >$T/options/hash-ptr
+		echo 1 >$T/events/kmem/kmalloc/enable
+		echo 1 >$T/tracing_on
+		cat /proc/self/status /proc/self/maps >/dev/null
+		echo 0 >$T/tracing_on
+		echo 0 >$T/events/kmem/kmalloc/enable
+		if grep -m1 ' kmalloc: ' $T/trace | grep -q ' gfp_flags=[^ ]'; then
+			hashed=0
+		else
+			echo 1 >$T/options/hash-ptr
+		fi
+		echo >$T/trace
+	fi
+	echo "$hashed" >"$D/hashed"
 	: >"$D/ranges"
 	for e in $EVENTS; do
 		if [ -f "$T/events/$e/enable" ]; then
@@ -147,8 +167,9 @@ start() {
 		echo stacktrace >"$T/events/$e/trigger" || die "cannot set a stacktrace trigger on $e"
 		echo "$e" >>"$D/triggers"
 	done
+	# (its pointers are printed raw: useless against hashed ones)
 	rcu=off
-	if [ -f $T/kprobe_events ] && grep -q ' kvfree_call_rcu$' /proc/kallsyms; then
+	if [ "$hashed" = 0 ] && [ -f $T/kprobe_events ] && grep -q ' kvfree_call_rcu$' /proc/kallsyms; then
 		echo '-:kmtruth/kvfree_rcu' >>$T/kprobe_events 2>/dev/null
 		if echo 'p:kmtruth/kvfree_rcu kvfree_call_rcu head=%di arg=%si' >>$T/kprobe_events 2>/dev/null &&
 			echo 1 >$T/events/kmtruth/kvfree_rcu/enable; then
@@ -206,6 +227,8 @@ loaded() {
 	[ -d "/sys/module/$m/sections" ] || die "$m is not loaded"
 	live_ranges "$m" >"$D/ranges.live"
 	echo "kmtruth_loaded $m" >$T/trace_marker
+	# (modules loaded with it, e.g. a module that depends on it)
+	others "$m" >>"$D/ranges"
 }
 
 stop() {
@@ -242,7 +265,7 @@ stop() {
 		die "analysis failed (trace kept in $D/trace)"
 	t2=$(date +%s)
 	echo "read=$((t1 - t0)) analyse=$((t2 - t1))" >"$D/timing"
-	sed "1s/\$/ overrun=$overrun rcu=$(cat "$D/rcu") kernel=$(uname -r)/" "$D/report"
+	sed "1s/\$/ overrun=$overrun rcu=$(cat "$D/rcu") hashed_ptr=$(cat "$D/hashed") kernel=$(uname -r)/" "$D/report"
 }
 
 case "${1:-}" in
