@@ -59,7 +59,17 @@ function hexsub(h, n, hi, lo) {
 		lo += 4294967296
 		hi -= 1
 	}
-	return norm(sprintf("%08x%08x", hi, lo))
+	return norm(hex8(hi) hex8(lo))
+}
+
+# hex8(n): n (0 <= n < 2^32) as 8 hex digits (busybox awk's %x stops at 2^31).
+function hex8(n, out, i) {
+	out = ""
+	for (i = 0; i < 8; i++) {
+		out = substr("0123456789abcdef", n % 16 + 1, 1) out
+		n = int(n / 16)
+	}
+	return out
 }
 
 function split_addr(a) {
@@ -114,20 +124,21 @@ function attributed(c) {
 	return P_mod[c]
 }
 
-# field(name): the value of name=… in the current event (parsed once per event).
-function field(name) {
-	return (name in F) ? F[name] : ""
-}
-
-function parse(rest, n, i, t, eq) {
-	for (t in F)
-		delete F[t]
-	n = split(rest, tok, " ")
-	for (i = 1; i <= n; i++) {
-		eq = index(tok[i], "=")
-		if (eq > 1)
-			F[substr(tok[i], 1, eq - 1)] = substr(tok[i], eq + 1)
+# field(name): the value of name=… in the current event (index, not a regex:
+# busybox awk compiles a dynamic regex at every call).
+function field(name, i, v) {
+	i = index(ev_rest, name "=")
+	while (i > 1 && substr(ev_rest, i - 1, 1) != " ") {
+		v = index(substr(ev_rest, i + 1), " " name "=")
+		if (!v)
+			return ""
+		i += v + 1
 	}
+	if (!i)
+		return ""
+	v = substr(ev_rest, i + length(name) + 1)
+	i = index(v, " ")
+	return i ? substr(v, 1, i - 1) : v
 }
 
 function add(fam, bytes, bytes_req, direct) {
@@ -143,6 +154,7 @@ function add(fam, bytes, bytes_req, direct) {
 # remember(table, key, fam, bytes): an attributed allocation is outstanding.
 # A key still outstanding in the same table means its free was never seen.
 function remember(tab, key, fam, bytes, site) {
+	live_cs[tab, key] = ev_cs == "" ? "-" : ev_cs
 	if ((tab SUBSEP key) in live_fam) {
 		free_unseen++
 		forget(tab, key)
@@ -157,6 +169,7 @@ function forget(tab, key) {
 	delete live_fam[tab, key]
 	delete live_bytes[tab, key]
 	delete live_site[tab, key]
+	delete live_cs[tab, key]
 }
 
 function freed_key(tab, key, how) {
@@ -186,11 +199,8 @@ function flush(c, cs, ptr, a, b, r, o, pfn, fam, d, x) {
 	ev_cs = P_cs[c]
 	P_name[c] = ""
 	events++
-	if (ev_name == "module_load" || ev_name == "module_free" || ev_name == "tracing_mark_write") {
+	if (ev_name == "module_load" || ev_name == "module_free" || ev_name == "tracing_mark_write")
 		sub(/ +$/, "", ev_rest)
-	} else {
-		parse(ev_rest)
-	}
 	if (ev_name == "kmalloc" || ev_name == "kmem_cache_alloc") {
 		fam = ev_name == "kmalloc" ? "kmalloc" : "cache"
 		ptr = norm(field("ptr"))
@@ -413,7 +423,9 @@ END {
 	}
 	for (k in live_fam) {
 		split(k, kk, SUBSEP)
-		printf "outstanding family=%s %s=0x%s bytes=%d site=%s\n", live_fam[k],
-			kk[1] == "page" ? "pfn" : "ptr", kk[2], live_bytes[k], live_site[k]
+		x = live_cs[k]
+		gsub(/ /, "", x)
+		printf "outstanding family=%s %s=0x%s bytes=%d site=%s call_site=%s\n", live_fam[k],
+			kk[1] == "page" ? "pfn" : "ptr", kk[2], live_bytes[k], live_site[k], x
 	}
 }

@@ -33,7 +33,10 @@ set -u
 
 T=/sys/kernel/tracing
 D=${KMTRUTH_DIR:-/tmp/kmtruth}
-LIB=$(cd "$(dirname "$0")" && pwd)
+# (shell built-ins where the trace is armed: every fork and exec of kmtruth's
+# own adds allocation events to the trace it must read)
+LIB=${0%/*}
+[ "$LIB" = "$0" ] && LIB=.
 me=kmtruth
 
 die() {
@@ -87,27 +90,38 @@ elf_text() {
 }
 
 # live_ranges MODULE: "core|init NAME ADDR SIZE" for each of $D/textsecs,
-# the addresses read from sysfs (with cat: the shell's read gets 0 there).
+# the addresses read from sysfs by one cat (a section file must be read whole
+# at once: the shell's byte-wise read gets an error after the first byte).
 live_ranges() {
+	_files=
 	while read -r _name _size; do
-		_addr=$(cat "/sys/module/$1/sections/$_name" 2>/dev/null)
-		[ -n "$_addr" ] || continue
+		_files="$_files /sys/module/$1/sections/$_name"
+	done <"$D/textsecs"
+	[ -n "$_files" ] || return 0
+	# shellcheck disable=SC2086 # (a list of paths without blanks)
+	cat $_files 2>/dev/null >"$D/addrs"
+	exec 3<"$D/addrs"
+	while read -r _name _size; do
+		read -r _addr <&3 || break
 		case $_name in
 		.init*) echo "init $_name $_addr $_size" ;;
 		*) echo "core $_name $_addr $_size" ;;
 		esac
 	done <"$D/textsecs"
+	exec 3<&-
 }
 
 # others MODULE: every other loaded module's [base, base+size) as "other".
 others() {
-	awk -v m="$1" '$1 != m { print "other", $1, $6, $2 }' /proc/modules 2>/dev/null
+	while read -r _n _s _r _d _st _a _rest; do
+		[ "$_n" = "$1" ] || echo "other $_n $_a $_s"
+	done </proc/modules
 }
 
 ALLOCS="kmem/kmalloc kmem/kmem_cache_alloc kmem/mm_page_alloc percpu/percpu_alloc_percpu vmalloc/alloc_vmap_area"
 
 start() {
-	m=$(echo "$1" | tr - _)
+	m=${1//-/_}
 	[ -d $T/events ] || mount -t tracefs tracefs $T 2>/dev/null || die "no tracefs at $T"
 	[ -d $T/events/kmem ] || die "no kmem events in $T"
 	rm -rf "$D"
@@ -203,9 +217,9 @@ start() {
 
 # end_poll: stop the poller (after at most 2 s for a snapshot under way).
 end_poll() {
-	touch "$D/stopping"
+	: >"$D/stopping"
 	[ -f "$D/poller" ] || return 0
-	p=$(cat "$D/poller")
+	read -r p <"$D/poller"
 	i=0
 	while [ $i -lt 40 ] && kill -0 "$p" 2>/dev/null; do
 		sleep 0.05
@@ -216,9 +230,10 @@ end_poll() {
 }
 
 started() {
-	m=$(echo "$1" | tr - _)
+	m=${1//-/_}
 	[ -f "$D/module" ] || die "not started (no $D/module)"
-	[ "$(cat "$D/module")" = "$m" ] || die "started for $(cat "$D/module"), not $m"
+	read -r _sm <"$D/module"
+	[ "$_sm" = "$m" ] || die "started for $_sm, not $m"
 }
 
 loaded() {
