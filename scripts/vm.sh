@@ -12,10 +12,12 @@
 #     --modules "M..."  also make these stock modules of the Debian kernel
 #                       loadable (`modprobe M`), with the modules they depend on
 #                       (modinfo depends and softdeps, resolved on the host);
-#                       .ko.xz are decompressed on the host (busybox modprobe
-#                       reads plain .ko), packed into this run's initramfs
-#                       only, and indexed with kmdemo by depmod; the
-#                       environment's KMT_VM_MODULES is the default
+#                       .ko.xz are decompressed on the host (busybox's
+#                       modprobe loads .ko.xz too, but kmtrace's -m finds
+#                       only plain .ko for its __init names), packed into
+#                       this run's initramfs only, and indexed with kmdemo
+#                       by depmod; KMT_VM_MODULES in the environment is the
+#                       default
 #     -h, --help        this text
 # The guest command is joined with spaces and run by `sh -c` (like ssh) in
 # /kmtrace, which holds copies of the repo's tests/ and scripts/; build/static/*
@@ -31,7 +33,7 @@ die() {
 	exit 1
 }
 say() { echo "$me: $*" >&2; }
-usage() { sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'; }
 
 series=6.12 timeout_s=300 keep=0 verbose=0 accel=tcg build=1 modules=${KMT_VM_MODULES:-}
 while [[ $# -gt 0 ]]; do

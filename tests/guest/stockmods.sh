@@ -17,15 +17,15 @@ kt=
 
 # kmtrace_start MODULE: kmtrace trace -m MODULE --json in the background.
 kmtrace_start() {
-	kmtrace trace --json -m "$1" >/tmp/kmt.$1.json 2>/tmp/kmt.$1.err &
+	kmtrace trace --json -m "$1" >"/tmp/kmt.$1.json" 2>"/tmp/kmt.$1.err" &
 	kt=$!
 	_i=0
-	while [ $_i -lt 300 ] && ! grep -q '^kmtrace: ready' /tmp/kmt.$1.err; do
+	while [ $_i -lt 300 ] && ! grep -q '^kmtrace: ready' "/tmp/kmt.$1.err"; do
 		kill -0 $kt 2>/dev/null || break
 		sleep 0.2
 		_i=$((_i + 1))
 	done
-	grep -q '^kmtrace: ready' /tmp/kmt.$1.err || echo "# kmtrace -m $1 did not start: $(tr '\n' '|' </tmp/kmt.$1.err)"
+	grep -q '^kmtrace: ready' "/tmp/kmt.$1.err" || echo "# kmtrace -m $1 did not start: $(tr '\n' '|' <"/tmp/kmt.$1.err")"
 }
 
 kmtrace_stop() {
@@ -48,7 +48,7 @@ head_val() {
 
 # kmt_count M EVENT: kmtrace's events of that type attributed to module M.
 kmt_count() {
-	grep "^{.*\"event\":\"$2\"" /tmp/kmt.$1.json | grep -c "\"module\":\"$1\"" 
+	grep "^{.*\"event\":\"$2\"" "/tmp/kmt.$1.json" | grep -c "\"module\":\"$1\""
 }
 
 # report M "FAMILIES WITH COUNT > 0": the checks and comments on $R.
@@ -91,7 +91,7 @@ report() {
 	echo "# kmtrace-vs-truth module=$_m kernel=$(uname -r) kmalloc: kmtrace=$kk truth=$tk (call site in module: $td)" \
 		"$(awk -v a="$kk" -v b="$tk" 'BEGIN { if (b > 0) printf "seen=%.0f%%", 100 * a / b; else print "seen=n/a" }')" \
 		"page: kmtrace=$kp truth=$tp; cache: truth=$(val "$R" cache count) (kmtrace has no such event)"
-	grep '"event":"summary"' /tmp/kmt.$_m.json | sed 's/^/# kmtrace summary: /'
+	grep '"event":"summary"' "/tmp/kmt.$_m.json" | sed 's/^/# kmtrace summary: /'
 }
 
 # --- brd: a RAM disk written and read through ---------------------------------

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck disable=SC3060 # ${v//-/_}: busybox ash has it
 # kmtruth.sh: what a module allocated, from the kernel's own tracepoints
 # (tracefs, stacktrace triggers) — a ground truth that owes nothing to kmtrace.
 # Busybox sh + awk, as root, in the VM.
@@ -64,6 +65,7 @@ ko_of() {
 elf_text() {
 	_f=$1
 	# e_shoff (8 bytes at 0x28), e_shnum (2 at 0x3c), e_shstrndx (2 at 0x3e)
+	# shellcheck disable=SC2046 # (three numbers)
 	set -- $(od -An -v -tu1 -j 40 -N 24 "$_f" | awk '{ for (i = 1; i <= NF; i++) b[n++] = $i }
 		END { o = 0; for (i = 7; i >= 0; i--) o = o * 256 + b[i];
 		print o, b[20] + 256 * b[21], b[22] + 256 * b[23] }')
@@ -79,6 +81,7 @@ elf_text() {
 			}
 		}' >"$D/shdr"
 	# columns: index name-offset flags file-offset size
+	# shellcheck disable=SC2046 # (two numbers)
 	set -- $(awk -v i="$_strndx" '$1 == i { print $4, $5 }' "$D/shdr")
 	od -An -v -tu1 -j "$1" -N "$2" "$_f" | awk '
 		{ for (i = 1; i <= NF; i++) b[n++] = $i }
@@ -254,7 +257,7 @@ stop() {
 	others "$m" >>"$D/ranges"
 	[ -f "$D/ranges.live" ] && cat "$D/ranges.live" >>"$D/ranges"
 	overrun=0
-	for s in $T/per_cpu/cpu*/stats; do
+	for s in "$T"/per_cpu/cpu*/stats; do
 		o=$(awk -F': *' '$1 == "overrun" || $1 == "commit overrun" || $1 == "dropped events" { n += $2 } END { print n + 0 }' "$s")
 		overrun=$((overrun + o))
 	done
@@ -297,10 +300,12 @@ stop)
 	stop "$2"
 	;;
 "" | -h | --help)
-	sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'
 	;;
 *)
-	[ $# -ge 3 ] && [ "$2" = -- ] || die "usage: kmtruth.sh MODULE -- COMMAND [ARGS...]"
+	if [ $# -lt 3 ] || [ "$2" != -- ]; then
+		die "usage: kmtruth.sh MODULE -- COMMAND [ARGS...]"
+	fi
 	mod=$1
 	shift 2
 	start "$mod" poll
