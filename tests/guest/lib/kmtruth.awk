@@ -291,11 +291,13 @@ function flush(c, cs, ptr, a, b, r, o, pfn, fam, d, x) {
 		if (x == mod) {
 			loaded = 1
 			loads++
+			load_ts = ev_ts
 		}
 	} else if (ev_name == "module_free") {
 		if (ev_rest == mod) {
 			unloaded = 1
 			unloads++
+			free_ts = ev_ts
 		}
 	} else if (ev_name == "tracing_mark_write") {
 		if (ev_rest == "kmtruth_live " mod || ev_rest == "kmtruth_loaded " mod)
@@ -400,8 +402,9 @@ END {
 		flush(c)
 	# Without the header nothing can be said of losses: say so.
 	lost = header ? written - in_buffer : "unknown"
-	printf "kmtruth module=%s events=%d written=%d in_buffer=%d lost=%d loads=%d unloads=%d init_range=%s unresolved=%d free_unseen=%d failed=%d\n",
-		mod, events, written, in_buffer, lost, loads + 0, unloads + 0, have_init ? "yes" : "no",
+	printf "kmtruth module=%s events=%d written=%d in_buffer=%d lost=%s loads=%d unloads=%d span_s=%s init_range=%s unresolved=%d free_unseen=%d failed=%d\n",
+		mod, events, written, in_buffer, lost, loads + 0, unloads + 0,
+		loads && unloads ? sprintf("%.3f", free_ts - load_ts) : "-", have_init ? "yes" : "no",
 		unresolved, free_unseen, failed
 	n = split(fams, f, " ")
 	for (i = 1; i <= n; i++) {
