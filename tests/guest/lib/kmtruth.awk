@@ -100,9 +100,9 @@ function site_is_mod(s, ts) {
 		return 1
 	if (s !~ /^0x[0-9a-f]+$/)
 		return 0
-	# Core text counts from the module's load to its module_free event, init
+	# Core text counts from the module's module_load to its module_free event, init
 	# text until the module went live (after that the memory may be reused).
-	if (!unloaded && in_kind(s, "core"))
+	if ((loaded || preloaded) && !unloaded && in_kind(s, "core"))
 		return 1
 	if (!went_live && (loaded || preloaded) && in_kind(s, "init")) {
 		VIA_INIT = 1
@@ -356,7 +356,8 @@ BEGIN {
 		} else if (UNRES) {
 			P_unres[stk] = 1
 		}
-	} else {
+	} else if (f ~ /^_*(kmalloc|kmem_cache_alloc|kmalloc_large|kmalloc_order|kmalloc_trace|slab_alloc|allocate_slab|new_slab|alloc_slab_page|vmalloc|vzalloc|vm_area_alloc_pages|kvmalloc|kvzalloc|alloc_percpu|pcpu_)/) {
+		# (the same list as kmtruth.sh's grep, which drops every other plain frame)
 		P_inner[stk] = 1
 	}
 	next
