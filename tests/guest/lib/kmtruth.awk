@@ -104,7 +104,7 @@ function site_is_mod(s, ts) {
 	# text until the module went live (after that the memory may be reused).
 	if ((loaded || preloaded) && !unloaded && in_kind(s, "core"))
 		return 1
-	if (!went_live && (loaded || preloaded) && in_kind(s, "init")) {
+	if (!went_live && loaded && in_kind(s, "init")) {
 		VIA_INIT = 1
 		return 1
 	}

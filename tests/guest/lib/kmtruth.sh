@@ -97,12 +97,15 @@ elf_text() {
 # at once: the shell's byte-wise read gets an error after the first byte).
 live_ranges() {
 	_files=
+	: >"$D/textsecs.live"
 	while read -r _name _size; do
+		[ -r "/sys/module/$1/sections/$_name" ] || continue
 		_files="$_files /sys/module/$1/sections/$_name"
+		echo "$_name $_size" >>"$D/textsecs.live"
 	done <"$D/textsecs"
 	[ -n "$_files" ] || return 0
 	# shellcheck disable=SC2086 # (a list of paths without blanks)
-	cat $_files 2>/dev/null >"$D/addrs"
+	cat $_files >"$D/addrs" || return 0
 	exec 3<"$D/addrs"
 	while read -r _name _size; do
 		read -r _addr <&3 || break
@@ -110,7 +113,7 @@ live_ranges() {
 		.init*) echo "init $_name $_addr $_size" ;;
 		*) echo "core $_name $_addr $_size" ;;
 		esac
-	done <"$D/textsecs"
+	done <"$D/textsecs.live"
 	exec 3<&-
 }
 
