@@ -212,7 +212,6 @@ fi
 mods_cpio=
 if [[ -n ${modules//[[:space:]]/} ]]; then
 	command -v modinfo >/dev/null || die "modinfo not found (install kmod)"
-	command -v xz >/dev/null || die "xz not found (install xz-utils)"
 	mdir=$kroot/lib/modules/$ver
 	[[ -f $mdir/modules.order ]] || die "no $mdir/modules.order"
 	norm() { tr - _ <<<"$1"; }
@@ -272,7 +271,8 @@ if [[ -n ${modules//[[:space:]]/} ]]; then
 			if [[ -f $mdir/$p ]]; then
 				cp "$mdir/$p" "$mstage/lib/modules/$ver/$p"
 			else
-				xz -dc "$mdir/$p.xz" >"$mstage/lib/modules/$ver/$p" ||
+				# (busybox's xz: no xz-utils needed on the host)
+				"$busybox" xz -dc "$mdir/$p.xz" >"$mstage/lib/modules/$ver/$p" ||
 					die "--modules: xz -d $mdir/$p.xz failed"
 			fi
 		done
