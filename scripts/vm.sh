@@ -9,6 +9,15 @@
 #     --verbose         show the whole serial console, boot messages included
 #     --accel A         tcg (default) or kvm (stock kernels may hang under kvm)
 #     --no-build        use the existing build/ outputs, run no make
+#     --modules "M..."  also make these stock modules of the Debian kernel
+#                       loadable (`modprobe M`), with the modules they depend on
+#                       (modinfo depends and softdeps, resolved on the host);
+#                       .ko.xz are decompressed on the host (busybox's
+#                       modprobe loads .ko.xz too, but kmtrace's -m finds
+#                       only plain .ko for its __init names), packed into
+#                       this run's initramfs only, and indexed with kmdemo
+#                       by depmod; KMT_VM_MODULES in the environment is the
+#                       default
 #     -h, --help        this text
 # The guest command is joined with spaces and run by `sh -c` (like ssh) in
 # /kmtrace, which holds copies of the repo's tests/ and scripts/; build/static/*
@@ -24,9 +33,9 @@ die() {
 	exit 1
 }
 say() { echo "$me: $*" >&2; }
-usage() { sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'; }
 
-series=6.12 timeout_s=300 keep=0 verbose=0 accel=tcg build=1
+series=6.12 timeout_s=300 keep=0 verbose=0 accel=tcg build=1 modules=${KMT_VM_MODULES:-}
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--kernel)
@@ -47,6 +56,12 @@ while [[ $# -gt 0 ]]; do
 		shift 2
 		;;
 	--accel=*) accel=${1#*=} && shift ;;
+	--modules)
+		[[ $# -ge 2 ]] || die "--modules needs a list of module names"
+		modules=$2
+		shift 2
+		;;
+	--modules=*) modules=${1#*=} && shift ;;
 	--keep) keep=1 && shift ;;
 	--verbose) verbose=1 && shift ;;
 	--no-build) build=0 && shift ;;
@@ -186,6 +201,87 @@ if [[ ! -f $base.cpio || "$(cat "$base.stamp" 2>/dev/null)" != "$stamp" ]]; then
 	echo "$stamp" >"$base.stamp"
 	rm -rf "$stage"
 fi
+
+# --- stock modules (--modules): an extra cpio laid over the base one ----------
+# Names are resolved through the kernel's modules.order (dashes and
+# underscores are the same, as for modprobe), dependencies through the
+# modules' own modinfo (depends=, softdep= pre:/post:), recursively. The
+# overlay carries the decompressed modules, kmdemo.ko again and a modules.dep
+# (and friends) that depmod writes for all of them; its files replace the base
+# cpio's as the kernel unpacks the initramfs in order.
+mods_cpio=
+if [[ -n ${modules//[[:space:]]/} ]]; then
+	command -v modinfo >/dev/null || die "modinfo not found (install kmod)"
+	mdir=$kroot/lib/modules/$ver
+	[[ -f $mdir/modules.order ]] || die "no $mdir/modules.order"
+	norm() { tr - _ <<<"$1"; }
+	# path_of NAME: the module's path under $mdir (as in modules.order), or empty.
+	path_of() {
+		awk -v n="$(norm "$1")" '{ b = $0; sub(/.*\//, "", b); sub(/\.ko$/, "", b);
+			gsub(/-/, "_", b); if (b == n) { print; exit } }' "$mdir/modules.order"
+	}
+	declare -A seen=()
+	want=()
+	queue=()
+	read -r -a queue <<<"$modules"
+	while [[ ${#queue[@]} -gt 0 ]]; do
+		m=$(norm "${queue[0]}")
+		queue=("${queue[@]:1}")
+		[[ -n $m && -z ${seen[$m]+x} ]] || continue
+		seen[$m]=1
+		[[ $m == kmdemo ]] && continue
+		p=$(path_of "$m")
+		if [[ -z $p ]]; then
+			if awk -v n="$m" '{ b = $0; sub(/.*\//, "", b); sub(/\.ko$/, "", b);
+				gsub(/-/, "_", b); if (b == n) f = 1 } END { exit !f }' "$mdir/modules.builtin"; then
+				say "--modules: $m is built into $ver (nothing to load)"
+				continue
+			fi
+			die "--modules: no module '$m' in $ver (see $mdir/modules.order)"
+		fi
+		f=$mdir/$p
+		[[ -f $f ]] || f=$f.xz
+		[[ -f $f ]] || die "--modules: $mdir/$p(.xz) is missing"
+		want+=("$p")
+		deps=$(modinfo -F depends "$f" | tr ',' ' ')
+		soft=$(modinfo -F softdep "$f" | sed 's/\(pre\|post\)://g')
+		for d in $deps $soft; do
+			# A softdep may name a module that is built in or absent: skip it.
+			if [[ " $deps " != *" $d "* ]] && [[ -z $(path_of "$d") ]]; then continue; fi
+			queue+=("$d")
+		done
+	done
+	mstamp=$( (
+		echo "$ver"
+		printf '%s\n' ${want[@]+"${want[@]}"} | LC_ALL=C sort
+		sha256sum "$ko"
+	) | sha256sum | cut -c1-16)
+	mods_cpio=$BUILD/vm/$ver.mods-$mstamp.cpio
+	if [[ ! -f $mods_cpio ]]; then
+		say "packing stock modules for $ver: ${want[*]:-none}…"
+		mstage=$base.mstage
+		rm -rf "$mstage"
+		mkdir -p "$mstage/lib/modules/$ver/extra"
+		cp "$ko" "$mstage/lib/modules/$ver/extra/"
+		for f in modules.builtin modules.builtin.modinfo; do
+			cp "$mdir/$f" "$mstage/lib/modules/$ver/"
+		done
+		for p in ${want[@]+"${want[@]}"}; do
+			mkdir -p "$mstage/lib/modules/$ver/${p%/*}"
+			if [[ -f $mdir/$p ]]; then
+				cp "$mdir/$p" "$mstage/lib/modules/$ver/$p"
+			else
+				# (busybox's xz: no xz-utils needed on the host)
+				"$busybox" xz -dc "$mdir/$p.xz" >"$mstage/lib/modules/$ver/$p" ||
+					die "--modules: xz -d $mdir/$p.xz failed"
+			fi
+		done
+		depmod -b "$mstage" "$ver" 2>/dev/null || die "depmod -b $mstage $ver failed"
+		(cd "$mstage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$mods_cpio.tmp"
+		mv "$mods_cpio.tmp" "$mods_cpio"
+		rm -rf "$mstage"
+	fi
+fi
 flock -u 9
 
 # --- per-run part: the command and fresh copies of tests/ and scripts/ --------
@@ -218,7 +314,7 @@ printf '%s\n' "$cmd" >"$work/run/kmt/cmd"
 echo "$nonce" >"$work/run/kmt/nonce"
 cp -r tests scripts "$work/run/kmtrace/"
 (cd "$work/run" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$work/run.cpio"
-cat "$base.cpio" "$work/run.cpio" >"$work/initrd.cpio"
+cat "$base.cpio" ${mods_cpio:+"$mods_cpio"} "$work/run.cpio" >"$work/initrd.cpio"
 
 append="console=ttyS0 panic=-1 oops=panic no_timer_check"
 if [[ $verbose -eq 1 ]]; then append+=" loglevel=7"; else append+=" quiet loglevel=2"; fi
