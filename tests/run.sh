@@ -55,10 +55,11 @@ done
 # Each tests/guest/*.sh runs in a VM of every kernel (vm_guest of
 # tests/lib.sh), with the minimum number of checks its "# vm-checks: N"
 # header line names; lines of the console log matching its "# vm-show: REGEX"
-# header line are shown too.  A guest test that needs host-side steps first
+# header line are shown too; the stock modules its "# vm-modules: M..." header
+# line names are packed into the VM (scripts/vm.sh --modules).  A guest test that needs host-side steps first
 # has a wrapper of the same name in tests/vm/, run instead.
-vm_test() { # NAME MIN SHOW
-	vm_guest "$1" "$2"
+vm_test() { # NAME MIN SHOW MODULES
+	KMT_VM_MODULES=$4 vm_guest "$1" "$2"
 	if [[ -n $3 ]]; then grep -E -- "$3" "build/vm-$1-$KMT_KERNEL.log" | cut -c1-100; fi
 }
 if [[ "${KMT_NO_VM:-0}" != 1 ]]; then
@@ -68,11 +69,12 @@ if [[ "${KMT_NO_VM:-0}" != 1 ]]; then
 		name=$(basename "$g" .sh)
 		min=$(sed -n 's/^# vm-checks: *\([0-9]*\).*/\1/p' "$g" | head -n 1)
 		show=$(sed -n 's/^# vm-show: *//p' "$g" | head -n 1)
+		mods=$(sed -n 's/^# vm-modules: *//p' "$g" | head -n 1)
 		for k in ${KMT_VM_KERNELS:-6.1 6.12}; do
 			if [[ -f tests/vm/$name.sh ]]; then
 				KMT_KERNEL=$k run_one "$g@$k" bash "tests/vm/$name.sh"
 			else
-				KMT_KERNEL=$k run_one "$g@$k" vm_test "$name" "${min:-1}" "$show"
+				KMT_KERNEL=$k run_one "$g@$k" vm_test "$name" "${min:-1}" "$show" "$mods"
 			fi
 		done
 	done

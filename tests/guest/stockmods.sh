@@ -1,4 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
+# vm-checks: 40
+# vm-modules: brd dummy vfat nls_cp437 nls_ascii
 # Stock Debian modules in the VM (busybox sh, as root, cwd /kmtrace): for each
 # of brd (block), dummy (net) and fat (fs, under vfat) the kernel's own
 # allocation events, with stacks, are turned into a per-family ground truth by
@@ -7,9 +9,9 @@
 # must use (count > 0), nothing lost, every raw address placed, the report of
 # what is outstanding after the unload. Printed as TAP comments: the numbers,
 # and what `kmtrace trace -m MODULE --json`, run at the same time, saw of them
-# (a "before" measurement, not a check). Run by tests/vm/stockmods.sh with
-# KMT_VM_MODULES="brd dummy vfat nls_cp437 nls_ascii"; the last line is the
-# marker "# stockmods guest: done".
+# (a "before" measurement, not a check). Run in a VM by tests/run.sh with the
+# modules of its vm-modules line; the last line is the marker
+# "# stockmods guest: done".
 . /kmtrace/tests/lib.sh
 
 K=/kmtrace/tests/guest/lib/kmtruth.sh
@@ -82,15 +84,22 @@ report() {
 			not_ok "$_m: $f outstanding after unload reported" "no family=$f line"
 		fi
 	done
-	# kmtrace's view of the same run: a measurement, not a check (yet).
-	tk=$(val "$R" kmalloc count)
-	td=$(val "$R" kmalloc direct)
-	tp=$(val "$R" page count)
-	kk=$(kmt_count "$_m" kmalloc)
-	kp=$(kmt_count "$_m" page_alloc)
-	echo "# kmtrace-vs-truth module=$_m kernel=$(uname -r) kmalloc: kmtrace=$kk truth=$tk (call site in module: $td)" \
-		"$(awk -v a="$kk" -v b="$tk" 'BEGIN { if (b > 0) printf "seen=%.0f%%", 100 * a / b; else print "seen=n/a" }')" \
-		"page: kmtrace=$kp truth=$tp; cache: truth=$(val "$R" cache count) (kmtrace has no such event)"
+	# kmtrace's view of the same run, per family: count and bytes_alloc of
+	# the allocations attributed to the module (a measurement: printed).
+	for f in kmalloc cache page vmalloc percpu; do
+		case $f in
+		kmalloc) ev=kmalloc ;; cache) ev=cache_alloc ;; page) ev=page_alloc ;;
+		vmalloc) ev=vmalloc ;; percpu) ev=percpu_alloc ;;
+		esac
+		tc=$(val "$R" "$f" count)
+		tb=$(val "$R" "$f" bytes)
+		kc=$(kmt_count "$_m" $ev)
+		kb=$(grep "^{.*\"event\":\"$ev\"" "/tmp/kmt.$_m.json" | grep "\"module\":\"$_m\"" |
+			sed -n 's/.*"bytes_alloc":\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+		echo "# kmtrace-vs-truth module=$_m kernel=$(uname -r) family=$f count: kmtrace=$kc truth=${tc:-n/a}" \
+			"bytes: kmtrace=$kb truth=${tb:-n/a}" \
+			"$(awk -v a="$kc" -v b="${tc:-0}" 'BEGIN { if (b > 0) printf "seen=%.1f%%", 100 * a / b; else print "seen=n/a" }')"
+	done
 	grep '"event":"summary"' "/tmp/kmt.$_m.json" | sed 's/^/# kmtrace summary: /'
 }
 
