@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# vm-checks: 24
+# vm-checks: 23
 # Bad conditions in the VM (busybox sh, as root, cwd /kmtrace); the host part
 # is tests/host/faults.sh.
 #  - -m kmdemo: thread events (fork/exec/exit) only of the processes that
@@ -77,6 +77,6 @@ count_is "kptr_restrict=2: none of the $n kmallocs of vmlinux named (raw call_si
 has "kptr_restrict=2: text: CALLER is a raw address" /tmp/k3.out \
 	' kmalloc +[0-9]+ +0x[0-9a-f]+ +0x[0-9a-f]+ '
 has "kptr_restrict=2: kmdemo's kmalloc still named from its .ko" /tmp/k.out \
-	'"event":"kmalloc".*"bytes_req":4096,.*"sym":"kmdemo_init\+0x[0-9a-f]+ \[kmdemo\]"'
+	'"event":"kmalloc".*"sym":"kmdemo_init\+0x[0-9a-f]+ \[kmdemo\]".*"bytes_req":4096,'
 eq "kptr_restrict restored" "$(cat /proc/sys/kernel/kptr_restrict)" "$old"
 echo "# faults guest: done"
