@@ -82,6 +82,15 @@ static void set_slab_ranges(struct kmt_filter *f, struct ksyms *ks, bool verbose
 		n += ksyms_ranges(ks, fns[i], lo + n, hi + n, KMT_SLAB_RANGES - n);
 	if (verbose)
 		fprintf(stderr, "kmtrace: -m: %d slab refill text ranges from kallsyms\n", n);
+	if (!n && ks && ks->zeroed) {
+		static bool said;
+
+		if (!said)
+			fprintf(stderr, "kmtrace: warning: -m: without kallsyms addresses, pages a "
+					"slab cache takes during the module's kmalloc are "
+					"attributed to the module\n");
+		said = true;
+	}
 	for (int i = 0; i < n; i++) {
 		f->slab_lo[i] = lo[i];
 		f->slab_hi[i] = hi[i];
