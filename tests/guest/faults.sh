@@ -17,12 +17,12 @@
 # --- -m: thread events of the module's allocating processes only --------------------
 start_kmtrace /tmp/m.out /tmp/m.err trace --json -m kmdemo
 has "-m kmdemo: ready" /tmp/m.err '^kmtrace: ready'
-for i in 1 2 3 4 5 6 7 8; do sh -c 'exec true'; done # unrelated forks, execs, exits
+for _ in 1 2 3 4 5 6 7 8; do sh -c 'exec true'; done # unrelated forks, execs, exits
 modprobe kmdemo size=4096 order=1
 eq "-m kmdemo: modprobe kmdemo" "$?" 0
 rmmod kmdemo
 eq "-m kmdemo: rmmod kmdemo (unloaded mid-trace)" "$?" 0
-for i in 1 2 3 4; do sh -c 'exec true'; done
+for _ in 1 2 3 4; do sh -c 'exec true'; done
 kill -0 $kt 2>/dev/null
 eq "-m kmdemo: kmtrace still running after the module is gone" "$?" 0
 stop_kmtrace "-m kmdemo, module unloaded mid-trace"
