@@ -4,7 +4,9 @@
  * the `pids` filter), exit (a followed process leaves it) and exec.  With
  * KMT_TASK_EVENTS defined before the include (trace, mm) each also becomes a
  * ring-buffer event with mm_users after it; without (hist) only the pid
- * filter is kept.
+ * filter is kept.  Under -m (filter.module) the events are those of the
+ * processes that allocated for the module (kmt_task_allocated()), not every
+ * process on the machine.
  */
 #ifndef KMT_TASKS_BPF_H
 #define KMT_TASKS_BPF_H
@@ -37,6 +39,31 @@ static __always_inline int kmt_mm_users_of(struct mm_struct *mm)
 		return -1;
 	return BPF_CORE_READ(mm, mm_users.counter);
 }
+
+/* -m: the tgids that made an allocation the filter let through; an exiting
+ * process leaves.  LRU: the oldest are forgotten if 4096 processes allocate. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} mod_tasks SEC(".maps");
+
+/* The command's kmt_on_alloc: TGID allocated within the filter. */
+static __always_inline void kmt_task_allocated(__u32 tgid)
+{
+	__u8 one = 1;
+
+	if (filter.module && !bpf_map_lookup_elem(&mod_tasks, &tgid))
+		bpf_map_update_elem(&mod_tasks, &tgid, &one, BPF_ANY);
+}
+
+/* Whether TGID's thread events are sent: always, but under -m only once it
+ * allocated for the module. */
+static __always_inline bool kmt_task_shown(__u32 tgid)
+{
+	return !filter.module || bpf_map_lookup_elem(&mod_tasks, &tgid);
+}
 #endif /* KMT_TASK_EVENTS */
 
 SEC("raw_tp/sched_process_fork")
@@ -68,6 +95,8 @@ int BPF_PROG(raw_fork, struct task_struct *parent, struct task_struct *child)
 			return 0;
 		mm = BPF_CORE_READ(child, mm);
 		kmt_remember_mm(ctgid, mm);
+		if (!kmt_task_shown(ctgid))
+			return 0;
 		e = kmt_ev_reserve(KMT_EV_THREAD_START, KMT_EVENT_BASE_SIZE);
 		if (!e)
 			return 0;
@@ -114,16 +143,21 @@ int raw_exit(void *ctx)
 			mm = p ? (struct mm_struct *)*p : BPF_CORE_READ(t, active_mm);
 			users = kmt_mm_users_of(mm);
 		}
-		e = kmt_ev_reserve(live == 0 ? KMT_EV_PROCESS_EXIT : KMT_EV_THREAD_EXIT,
-				   KMT_EVENT_BASE_SIZE);
+		e = NULL;
+		if (kmt_task_shown(tgid))
+			e = kmt_ev_reserve(live == 0 ? KMT_EV_PROCESS_EXIT : KMT_EV_THREAD_EXIT,
+					   KMT_EVENT_BASE_SIZE);
 		if (e) {
 			kmt_ev_current(e, id);
 			e->mm_users = users < 0 ? 0 : users;
 			e->exit_code = BPF_CORE_READ(t, exit_code);
 			bpf_ringbuf_submit(e, 0);
 		}
-		if (live == 0)
+		if (live == 0) {
 			bpf_map_delete_elem(&mms, &tgid);
+			if (filter.module)
+				bpf_map_delete_elem(&mod_tasks, &tgid);
+		}
 	}
 #endif
 	if (live == 0 && filter.pid) /* a followed process is gone */
@@ -141,6 +175,8 @@ int BPF_PROG(raw_exec, struct task_struct *p, pid_t old_pid)
 	if (!kmt_task_ok(id >> 32))
 		return 0;
 	kmt_remember_mm(id >> 32, BPF_CORE_READ(p, mm));
+	if (!kmt_task_shown(id >> 32))
+		return 0;
 	e = kmt_ev_reserve(KMT_EV_EXEC, KMT_EVENT_BASE_SIZE);
 	if (!e)
 		return 0;

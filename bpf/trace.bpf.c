@@ -51,6 +51,7 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 	id = bpf_get_current_pid_tgid();
 	if (!kmt_task_ok(id >> 32) || !kmt_attribute(ctx, a, &via, &by_stack))
 		return 0;
+	kmt_task_allocated(id >> 32);
 	if (by_stack)
 		flags |= KMT_F_STACK_ATTR;
 	key = kmt_alloc_key(a);

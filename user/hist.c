@@ -198,8 +198,10 @@ static void print_interval(struct hist_run *r, bool final)
 		hist_print(stdout, &fmt, NULL);
 	for (size_t i = 0; i < nh; i++)
 		hist_print(stdout, &fmt, &hs[i]);
-	if (fflush(stdout) == EOF || ferror(stdout))
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		kmt_out_failed();
 		r->out_err = true;
+	}
 	free(hs);
 	free(rows);
 }
@@ -315,5 +317,5 @@ out:
 	kmt_unload(&r.ld);
 	kmt_target_close(&r.tg, ret != 0);
 	kmt_syms_close(r.syms);
-	return ret;
+	return kmt_out_end(ret);
 }

@@ -100,6 +100,7 @@ struct ksyms *ksyms_load_kallsyms(const char *path)
 	char line[512], name[256], mod[128];
 	unsigned long long addr;
 	char type;
+	bool nonzero = false;
 	FILE *f = fopen(path, "re");
 
 	if (!f)
@@ -114,6 +115,8 @@ struct ksyms *ksyms_load_kallsyms(const char *path)
 
 		if (n < 3)
 			continue;
+		if (addr)
+			nonzero = true;
 		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 			continue;
 		if (ksyms_add(ks, addr, 0, name, n == 4 ? mod : NULL)) {
@@ -124,6 +127,14 @@ struct ksyms *ksyms_load_kallsyms(const char *path)
 		}
 	}
 	fclose(f);
+	if (ks->n && !nonzero) {
+		for (size_t i = 0; i < ks->n; i++) {
+			free(ks->syms[i].name);
+			free(ks->syms[i].module);
+		}
+		ks->n = 0;
+		ks->zeroed = 1;
+	}
 	return ks;
 }
 

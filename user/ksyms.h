@@ -22,6 +22,9 @@ struct ksyms {
 	struct ksym *syms;
 	size_t n, cap;
 	int sorted;
+	/* kallsyms listed symbols, every one at address 0 (kptr_restrict):
+	 * none are kept, since any name found would be wrong */
+	int zeroed;
 };
 
 struct ksyms *ksyms_new(void);
@@ -30,7 +33,11 @@ int ksyms_add(struct ksyms *ks, uint64_t addr, uint64_t size, const char *name, 
 /* Drop every symbol of MODULE. */
 void ksyms_remove_module(struct ksyms *ks, const char *module);
 
-/* Text symbols (t/T/w/W) of a kallsyms-format file; NULL on error (errno set). */
+/*
+ * Text symbols (t/T/w/W) of a kallsyms-format file; NULL on error (errno set).
+ * When every address is 0 (kernel.kptr_restrict hides them) the table is
+ * empty and ->zeroed is set.
+ */
 struct ksyms *ksyms_load_kallsyms(const char *path);
 
 /*

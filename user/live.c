@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The live-allocation mirror (open addressing, linear probing, backward-shift
- * deletion; grows up to a fixed maximum) and the leak report formatting.
+ * deletion; grows up to a maximum, or while memory lasts) and the leak report
+ * formatting.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +38,7 @@ struct kmt_live *kmt_live_new(size_t max)
 	if (!t)
 		return NULL;
 	t->cap = 1024;
-	t->max = max ? max : 1;
+	t->max = max ? max : SIZE_MAX;
 	t->s = calloc(t->cap, sizeof(*t->s));
 	if (!t->s) {
 		free(t);
@@ -78,6 +80,8 @@ static int grow(struct kmt_live *t)
 	struct slot *old = t->s;
 	size_t ocap = t->cap;
 
+	if (ocap > SIZE_MAX / 2 / sizeof(*t->s))
+		return -ENOMEM;
 	t->s = calloc(ocap * 2, sizeof(*t->s));
 	if (!t->s) {
 		t->s = old;

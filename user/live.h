@@ -40,11 +40,12 @@ static inline uint64_t kmt_live_key(const struct kmt_event *e)
 
 struct kmt_live;
 
-/* A table of at most MAX allocations (bounded memory); NULL on ENOMEM. */
+/* A table of at most MAX allocations, 0: as many as memory allows (it grows);
+ * NULL on ENOMEM. */
 struct kmt_live *kmt_live_new(size_t max);
 void kmt_live_free(struct kmt_live *t);
 size_t kmt_live_count(const struct kmt_live *t);
-/* Allocations not recorded because the table was full. */
+/* Allocations not recorded: the table was full (MAX) or memory ran out. */
 uint64_t kmt_live_dropped(const struct kmt_live *t);
 
 /*

@@ -16,6 +16,7 @@
  * Options and usage: user/specs.c.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,8 +90,10 @@ static struct mm_proc *proc_get(struct timeline *t, uint32_t pid, bool add)
 
 static void out_line(struct timeline *t)
 {
-	if (fputs(t->line, stdout) == EOF || putchar('\n') == EOF || ferror(stdout))
+	if (fputs(t->line, stdout) == EOF || putchar('\n') == EOF || ferror(stdout)) {
+		kmt_out_failed();
 		t->out_err = true;
+	}
 }
 
 static void text_line(struct timeline *t, uint64_t ts, const char *ev, uint32_t pid,
@@ -376,12 +379,8 @@ out:
 			strerror(errno));
 		ret = 1;
 	}
-	if (fflush(stdout) == EOF && errno != EPIPE && !t->out_err && ret == 0) {
-		fprintf(stderr, "kmtrace: write error: %s\n", strerror(errno));
-		ret = 1;
-	}
 	free(t);
-	return ret;
+	return kmt_out_end(ret);
 }
 
 /* Every process's mm, once. */
@@ -395,6 +394,7 @@ static int snapshot(const struct kmt_args *a)
 
 	if (kmt_load(&ld))
 		return 1;
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout is EPIPE: kmt_out_end() */
 	link = bpf_program__attach_iter(((struct mm_bpf *)ld.skel)->progs.mm_snapshot, NULL);
 	if (link)
 		recs = mmsnap_iter_run(link, &n);
@@ -404,11 +404,7 @@ static int snapshot(const struct kmt_args *a)
 	}
 	n = mmsnap_sort_dedup(recs, n);
 	mmsnap_print(stdout, recs, n, a->json);
-	ret = 0;
-	if (fflush(stdout) == EOF && errno != EPIPE) {
-		fprintf(stderr, "kmtrace: write error: %s\n", strerror(errno));
-		ret = 1;
-	}
+	ret = kmt_out_end(0);
 out:
 	free(recs);
 	bpf_link__destroy(link);

@@ -5,8 +5,11 @@
  * thread names (a name is written again when evicted: harmless).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "fmt.h"
 #include "trace_output.h"
 #include "perfetto.h"
@@ -50,13 +53,35 @@ struct kmt_pf *kmt_pf_fdopen(FILE *f)
 	return pf;
 }
 
+/*
+ * The file holds kernel addresses (allocation pointers, call sites): created
+ * 0600 like perf.data; a regular file that already exists loses its group and
+ * other permissions before anything is written to it (failing that, it is
+ * not written).  Devices and FIFOs (/dev/stdout, a pipe) are left as they are.
+ */
 struct kmt_pf *kmt_pf_open(const char *path)
 {
-	FILE *f = fopen(path, "we");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), e;
 	struct kmt_pf *pf;
+	struct stat st;
+	FILE *f;
 
-	if (!f)
+	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) ||
+	    (S_ISREG(st.st_mode) && (st.st_mode & 077) && fchmod(fd, st.st_mode & 0700))) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
 	pf = kmt_pf_fdopen(f);
 	if (!pf) {
 		fclose(f);

@@ -19,7 +19,8 @@
 
 struct kmt_pf;
 
-/* Create/truncate PATH and write the file's head; NULL with errno on error. */
+/* Create (0600) or truncate (and make private) PATH and write the file's head;
+ * NULL with errno on error. */
 struct kmt_pf *kmt_pf_open(const char *path);
 /* The same on an open stream (taken over: closed by kmt_pf_close). */
 struct kmt_pf *kmt_pf_fdopen(FILE *f);

@@ -256,11 +256,7 @@ static int report(struct stat_run *r, double seconds)
 	kmt_syms_close(syms);
 	free(names.e);
 	free(rows);
-	if (fflush(stdout) == EOF && errno != EPIPE) {
-		fprintf(stderr, "kmtrace: write error: %s\n", strerror(errno));
-		return 1;
-	}
-	return 0;
+	return kmt_out_end(0);
 }
 
 int cmd_stat(int argc, char **argv)

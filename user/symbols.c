@@ -24,10 +24,39 @@ struct kmt_syms {
 	struct ksyms *kallsyms;
 	struct ksyms *kosyms; /* .ko symbols of loaded modules (init text included) */
 	char moddir[300];
-	const char *module, *ko;  /* --ko for -m's module */
-	struct cache_slot *cache; /* optional */
-	unsigned int gen;	  /* bumped whenever kallsyms/kosyms change */
+	const char *module, *ko;	/* --ko for -m's module */
+	struct cache_slot *cache;	/* optional */
+	unsigned int gen;		/* bumped whenever kallsyms/kosyms change */
+	unsigned int noko, noko_listed; /* modules loaded whose .ko could not be read */
+	char noko_names[128];		/* the first of them */
 };
+
+/*
+ * kallsyms with every address 0 (kernel.kptr_restrict=2, or 1 without
+ * CAP_SYSLOG) names nothing right: its table is empty (user/ksyms.c), call
+ * sites are printed as raw addresses, and that is said once.
+ */
+static void say_zeroed(const struct ksyms *ks)
+{
+	static bool said;
+	char v[16] = "?";
+	FILE *f;
+
+	if (!ks->zeroed || said)
+		return;
+	said = true;
+	f = fopen("/proc/sys/kernel/kptr_restrict", "re");
+	if (f) {
+		if (fscanf(f, "%15s", v) != 1)
+			snprintf(v, sizeof(v), "?");
+		fclose(f);
+	}
+	fprintf(stderr,
+		"kmtrace: warning: /proc/kallsyms shows no addresses (kernel.kptr_restrict=%s): "
+		"call sites are printed as raw addresses; sysctl kernel.kptr_restrict=1 to "
+		"name them\n",
+		v);
+}
 
 struct kmt_syms *kmt_syms_open(const char *module, const char *ko)
 {
@@ -45,6 +74,7 @@ struct kmt_syms *kmt_syms_open(const char *module, const char *ko)
 		errno = e ? e : ENOMEM;
 		return NULL;
 	}
+	say_zeroed(s->kallsyms);
 	s->cache = calloc(CACHE_SLOTS, sizeof(*s->cache));
 	s->module = module && *module ? module : NULL;
 	s->ko = ko;
@@ -57,6 +87,15 @@ void kmt_syms_close(struct kmt_syms *s)
 {
 	if (!s)
 		return;
+	if (s->noko)
+		fprintf(stderr,
+			"kmtrace: warning: %u module%s loaded without a readable .ko (%s%s): "
+			"call sites in %s __init code%s are printed as raw addresses\n",
+			s->noko, s->noko == 1 ? "" : "s", s->noko_names,
+			s->noko > s->noko_listed ? ", ..." : "", s->noko == 1 ? "its" : "their",
+			s->kallsyms && s->kallsyms->zeroed ? " (and, kallsyms showing no "
+							     "addresses, in all of it)"
+							   : "");
 	ksyms_free(s->kallsyms);
 	ksyms_free(s->kosyms);
 	free(s->cache);
@@ -73,6 +112,7 @@ void kmt_syms_reload(struct kmt_syms *s)
 	struct ksyms *ks = ksyms_load_kallsyms("/proc/kallsyms");
 
 	if (ks) {
+		say_zeroed(ks);
 		ksyms_free(s->kallsyms);
 		s->kallsyms = ks;
 		s->gen++;
@@ -175,10 +215,19 @@ void kmt_syms_module_load(struct kmt_syms *s, const char *name, uint64_t text, u
 		path = strdup(s->ko);
 	else
 		path = ksyms_find_ko(s->moddir, name);
-	if (!path)
+	if (!path || ksyms_add_ko(s->kosyms, path, name, 0, init) < 0) {
+		/* counted, said once at the end (kmt_syms_close) */
+		size_t l = strlen(s->noko_names);
+
+		if (l + strlen(name) + 3 < sizeof(s->noko_names)) {
+			snprintf(s->noko_names + l, sizeof(s->noko_names) - l, "%s%s",
+				 l ? ", " : "", name);
+			s->noko_listed++;
+		}
+		s->noko++;
+		free(path);
 		return;
-	if (ksyms_add_ko(s->kosyms, path, name, 0, init) < 0)
-		fprintf(stderr, "kmtrace: warning: cannot read symbols of %s\n", path);
+	}
 	core = ksyms_new();
 	if (core && text && ksyms_add_ko(core, path, name, text, 0) > 0 &&
 	    core_layout_ok(s->kallsyms, core, name)) {

@@ -50,6 +50,10 @@ struct trace_run {
 	uint64_t verdict_ns;
 	struct kmt_event verdict_ev;
 	struct kmt_live *reported; /* the leaks reported, to match late frees */
+	/* allocations no table held (BPF: KMT_F_UNTRACKED; user space:
+	 * kmt_live_dropped), events lost: up to the last leak report */
+	uint64_t untracked_seen, untracked_reported, lost_reported, leaks_untracked;
+	uint32_t ring_size; /* KMTRACE_RING_SIZE (testing), 0: the object's */
 	bool out_err;
 	char line[4096];
 };
@@ -91,6 +95,15 @@ static void set_slab_ranges(struct kmt_filter *f, struct ksyms *ks, bool verbose
 		n += ksyms_ranges(ks, fns[i], lo + n, hi + n, KMT_SLAB_RANGES - n);
 	if (verbose)
 		fprintf(stderr, "kmtrace: -m: %d slab refill text ranges from kallsyms\n", n);
+	if (!n && ks && ks->zeroed) {
+		static bool said;
+
+		if (!said)
+			fprintf(stderr, "kmtrace: warning: -m: without kallsyms addresses, pages a "
+					"slab cache takes during the module's kmalloc are "
+					"attributed to the module\n");
+		said = true;
+	}
 	for (int i = 0; i < n; i++) {
 		f->slab_lo[i] = lo[i];
 		f->slab_hi[i] = hi[i];
@@ -105,6 +118,8 @@ static int prepare(void *skel, void *arg)
 	struct kmt_filter *f = (struct kmt_filter *)&s->rodata->filter;
 
 	kmt_target_filter(&r->tg, r->a, f);
+	if (r->ring_size && bpf_map__set_max_entries(s->maps.events, r->ring_size))
+		return -1;
 	if (r->a->module[0])
 		set_slab_ranges(f, kmt_syms_kallsyms(r->syms), r->a->verbose);
 	/* allocation/free events wake the reader only once 1/8 of the ring is
@@ -118,8 +133,10 @@ static int prepare(void *skel, void *arg)
 
 static void put_line(struct trace_run *r)
 {
-	if (fputs(r->line, stdout) == EOF || putchar('\n') == EOF || ferror(stdout))
+	if (fputs(r->line, stdout) == EOF || putchar('\n') == EOF || ferror(stdout)) {
+		kmt_out_failed();
 		r->out_err = true;
+	}
 }
 
 /*
@@ -128,13 +145,21 @@ static void put_line(struct trace_run *r)
  */
 static void report_leaks(struct trace_run *r, const struct kmt_event *e)
 {
+	uint64_t bytes = 0, untracked, lost, u, l;
 	struct kmt_live_alloc *v;
-	uint64_t bytes = 0;
 	char sym[256];
 	size_t n;
 
+	/* what the tables could not hold, events lost: since the last report */
+	u = r->untracked_seen + kmt_live_dropped(r->live);
+	l = kmt_counter(bpf_map__fd(r->skel->maps.counters), KMT_CNT_LOST);
+	untracked = u - r->untracked_reported;
+	lost = l - r->lost_reported;
+	r->untracked_reported = u;
+	r->lost_reported = l;
+	r->leaks_untracked += untracked;
 	v = kmt_live_take_all(r->live, &n);
-	if (!n) {
+	if (!n && !untracked && !lost) {
 		free(v);
 		return;
 	}
@@ -142,7 +167,8 @@ static void report_leaks(struct trace_run *r, const struct kmt_event *e)
 	for (size_t i = 0; i < n; i++)
 		bytes += v[i].bytes_alloc;
 	if (!r->a->json) {
-		kmt_format_leak_title(e->module, n, bytes, r->line, sizeof(r->line));
+		kmt_format_leak_title(e->module, n, bytes, untracked, lost, r->line,
+				      sizeof(r->line));
 		printf("%s\n%s\n", r->line, kmt_leak_text_header());
 	}
 	for (size_t i = 0; i < n && !r->out_err; i++) {
@@ -160,6 +186,11 @@ static void report_leaks(struct trace_run *r, const struct kmt_event *e)
 			kmt_format_leak_text(&v[i], e->ts_ns, both, r->line, sizeof(r->line));
 		put_line(r);
 		kmt_live_add(r->reported, &v[i]);
+	}
+	if (r->a->json && (untracked || lost) && !r->out_err) {
+		kmt_format_leak_incomplete_json(e->module, n, untracked, lost, r->line,
+						sizeof(r->line));
+		put_line(r);
 	}
 	free(v);
 }
@@ -212,6 +243,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		r->bytes_alloc += e.bytes_alloc;
 	else if (kmt_event_is_free(e.type) && (e.flags & KMT_F_TRACKED))
 		r->bytes_freed += e.bytes_alloc;
+	if (kmt_event_is_alloc(e.type) && (e.flags & KMT_F_UNTRACKED))
+		r->untracked_seen++;
 	switch (e.type) {
 	case KMT_EV_MODULE_LOAD:
 		e.module[KMT_MODNAME_LEN - 1] = '\0';
@@ -315,6 +348,11 @@ static void summary(struct trace_run *r, int cmd_status)
 	uint64_t out_n, out_b;
 
 	outstanding(r, &out_n, &out_b);
+	if (kmt_live_dropped(r->live))
+		fprintf(stderr,
+			"kmtrace: warning: out of memory: %llu allocations not recorded "
+			"(leak report, --perfetto outstanding bytes)\n",
+			(unsigned long long)kmt_live_dropped(r->live));
 	/* Also on stderr, which stays visible when stdout goes to a file or
 	 * /dev/null (and which `make bench` reads). */
 	fprintf(stderr, "kmtrace: lost events: %llu%s\n", (unsigned long long)lost,
@@ -336,8 +374,9 @@ static void summary(struct trace_run *r, int cmd_status)
 		       (unsigned long long)lost, (unsigned long long)untracked);
 		printf(",\"missed\":%llu", missed);
 		if (r->a->module[0])
-			printf(",\"leaks\":%llu,\"freed_late\":%llu", (unsigned long long)r->leaks,
-			       (unsigned long long)r->freed_late);
+			printf(",\"leaks\":%llu,\"freed_late\":%llu,\"leaks_untracked\":%llu",
+			       (unsigned long long)r->leaks, (unsigned long long)r->freed_late,
+			       (unsigned long long)r->leaks_untracked);
 		if (cmd_status >= 0)
 			printf(",\"exit_status\":%d", cmd_status);
 		printf("}\n");
@@ -352,7 +391,12 @@ static void summary(struct trace_run *r, int cmd_status)
 	       (unsigned long long)r->bytes_freed);
 	printf("outstanding: %llu allocations, %llu bytes (within the filter)\n",
 	       (unsigned long long)out_n, (unsigned long long)out_b);
-	if (r->a->module[0])
+	if (r->a->module[0] && r->leaks_untracked)
+		printf("leaks at module unload: %llu (freed late: %llu; incomplete: %llu "
+		       "allocations not tracked)\n",
+		       (unsigned long long)r->leaks, (unsigned long long)r->freed_late,
+		       (unsigned long long)r->leaks_untracked);
+	else if (r->a->module[0])
 		printf("leaks at module unload: %llu (freed late: %llu)\n",
 		       (unsigned long long)r->leaks, (unsigned long long)r->freed_late);
 	printf("lost events: %llu, missed: %llu, untracked allocations: %llu\n",
@@ -367,6 +411,32 @@ static void summary(struct trace_run *r, int cmd_status)
 }
 
 /* ---- the command ---------------------------------------------------------------------- */
+
+/*
+ * KMTRACE_RING_SIZE=BYTES (testing: forces a small ring so that events are
+ * lost): a power of two, 4096 .. 1 GiB.  0, or -1 after saying why.
+ */
+static int ring_size_env(uint32_t *size)
+{
+	const char *v = getenv("KMTRACE_RING_SIZE");
+	unsigned long long n;
+	char *end;
+
+	*size = 0;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 0);
+	if (errno || *end || n < 4096 || n > (1ULL << 30) || (n & (n - 1))) {
+		fprintf(stderr,
+			"kmtrace: KMTRACE_RING_SIZE=%.32s: not a power of two "
+			"from 4096 to 1073741824\n",
+			v);
+		return -1;
+	}
+	*size = (uint32_t)n;
+	return 0;
+}
 
 static int run(struct trace_run *r)
 {
@@ -428,6 +498,8 @@ int cmd_trace(int argc, char **argv)
 	ret = kmt_cli(&kmt_trace_spec, argc, argv, &a);
 	if (ret)
 		return ret == KMT_CLI_EXIT_OK ? 0 : ret;
+	if (ring_size_env(&r.ring_size))
+		return 2;
 	if (kmt_loader_check("trace"))
 		return 1;
 	ret = 1;
@@ -442,7 +514,7 @@ int cmd_trace(int argc, char **argv)
 		return 1;
 	}
 	if ((a.module[0] || a.perfetto) &&
-	    (!(r.live = kmt_live_new(65536)) || !(r.reported = kmt_live_new(65536)))) {
+	    (!(r.live = kmt_live_new(0)) || !(r.reported = kmt_live_new(0)))) {
 		fprintf(stderr, "kmtrace: out of memory\n");
 		goto out;
 	}
@@ -483,9 +555,5 @@ out:
 			strerror(errno));
 		ret = 1;
 	}
-	if (fflush(stdout) == EOF && errno != EPIPE && !r.out_err && ret == 0) {
-		fprintf(stderr, "kmtrace: write error: %s\n", strerror(errno));
-		ret = 1;
-	}
-	return ret;
+	return kmt_out_end(ret);
 }

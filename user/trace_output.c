@@ -341,12 +341,33 @@ int kmt_format_leak_json(const struct kmt_live_alloc *a, uint64_t unload_ns, con
 			(unsigned long long)age_of(a, unload_ns));
 }
 
-int kmt_format_leak_title(const char *module, size_t n, uint64_t bytes, char *buf, size_t len)
+int kmt_format_leak_title(const char *module, size_t n, uint64_t bytes, uint64_t untracked,
+			  uint64_t lost, char *buf, size_t len)
 {
+	if (!untracked && !lost)
+		return snprintf(buf, len,
+				"--- leaks: module %s freed with %zu allocation%s (%llu bytes) "
+				"still outstanding ---",
+				module, n, n == 1 ? "" : "s", (unsigned long long)bytes);
 	return snprintf(buf, len,
 			"--- leaks: module %s freed with %zu allocation%s (%llu bytes) "
-			"still outstanding ---",
-			module, n, n == 1 ? "" : "s", (unsigned long long)bytes);
+			"still outstanding; INCOMPLETE: %llu allocation%s not tracked (table "
+			"full), %llu event%s lost ---",
+			module, n, n == 1 ? "" : "s", (unsigned long long)bytes,
+			(unsigned long long)untracked, untracked == 1 ? "" : "s",
+			(unsigned long long)lost, lost == 1 ? "" : "s");
+}
+
+int kmt_format_leak_incomplete_json(const char *module, size_t n, uint64_t untracked, uint64_t lost,
+				    char *buf, size_t len)
+{
+	char m[4 * KMT_MODNAME_LEN + 8];
+
+	kmt_json_str(module ? module : "", KMT_MODNAME_LEN, m, sizeof(m));
+	return snprintf(buf, len,
+			"{\"event\":\"leaks_incomplete\",\"module\":%s,\"leaks\":%zu,"
+			"\"untracked\":%llu,\"lost\":%llu}",
+			m, n, (unsigned long long)untracked, (unsigned long long)lost);
 }
 
 const char *kmt_leak_text_header(void)

@@ -37,8 +37,20 @@ int kmt_format_text(const struct kmt_event *e, uint64_t t0_ns, const char *sym, 
 int kmt_format_leak_json(const struct kmt_live_alloc *a, uint64_t unload_ns, const char *module,
 			 const char *sym, const char *via, char *buf, size_t len);
 
-/* The leak table: a title line, a header line and one line per leak (no newlines). */
-int kmt_format_leak_title(const char *module, size_t n, uint64_t bytes, char *buf, size_t len);
+/*
+ * The leak table: a title line, a header line and one line per leak (no
+ * newlines).  UNTRACKED: allocations of the module that no table could hold
+ * (BPF table full, or user space's mirror out of memory), LOST: events lost
+ * (ring buffer full): when either is not 0 the title says the report is
+ * incomplete and by how much.
+ */
+int kmt_format_leak_title(const char *module, size_t n, uint64_t bytes, uint64_t untracked,
+			  uint64_t lost, char *buf, size_t len);
+/* With --json, the same incompleteness as one object (event
+ * "leaks_incomplete": module, leaks, untracked, lost), printed after the
+ * leaks when UNTRACKED or LOST is not 0. */
+int kmt_format_leak_incomplete_json(const char *module, size_t n, uint64_t untracked, uint64_t lost,
+				    char *buf, size_t len);
 const char *kmt_leak_text_header(void);
 int kmt_format_leak_text(const struct kmt_live_alloc *a, uint64_t unload_ns, const char *sym,
 			 char *buf, size_t len);

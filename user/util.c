@@ -2,6 +2,7 @@
 /* Time, per-CPU sums, stop signals (see util.h). */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,4 +86,28 @@ void kmt_nap_ms(unsigned int ms)
 
 	if (!stop_sig)
 		nanosleep(&ts, NULL); /* EINTR on a stop signal */
+}
+
+static int out_errno; /* of stdout's first failed write */
+
+void kmt_out_failed(void)
+{
+	if (!out_errno)
+		out_errno = errno ? errno : EIO;
+}
+
+bool kmt_out_error(void)
+{
+	return out_errno != 0 || ferror(stdout);
+}
+
+int kmt_out_end(int ret)
+{
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout))
+		kmt_out_failed();
+	if (!out_errno || out_errno == EPIPE)
+		return ret;
+	fprintf(stderr, "kmtrace: write error: %s\n", strerror(out_errno));
+	return 1;
 }

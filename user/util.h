@@ -33,4 +33,16 @@ int kmt_stop_signal(void);
 /* Sleep up to MS milliseconds; returns early on a stop signal. */
 void kmt_nap_ms(unsigned int ms);
 
+/*
+ * stdout's write errors.  kmt_out_failed() after a write to stdout that
+ * failed (or when ferror(stdout)): remembers the errno of the first failure.
+ * kmt_out_end(RET) at the end of a command: flushes stdout; a failure other
+ * than EPIPE (the reader went away: quiet) is said once,
+ * "kmtrace: write error: ...", and makes the exit status 1.  Returns RET or 1.
+ */
+void kmt_out_failed(void);
+/* Whether a write to stdout has failed (any errno). */
+bool kmt_out_error(void);
+int kmt_out_end(int ret);
+
 #endif /* KMT_UTIL_H */

@@ -21,6 +21,11 @@ while [ $i -lt 300 ] && ! grep -q '^kmtrace: ready' "$err"; do
 	i=$((i + 1))
 done
 has "kmtrace -m kmdemo: ready line on stderr" "$err" '^kmtrace: ready'
+# -m shows only the thread events of processes that allocated for the module:
+# the threads process's own are seen by a second kmtrace, -c threads
+kmtrace trace --json -c threads >/tmp/thr.json 2>/tmp/thr.err &
+kc=$!
+wait_ready /tmp/thr.err $kc
 
 threads -n 4 -s 60 >/tmp/threads.out &
 th=$!
@@ -46,6 +51,8 @@ wait $kt
 eq "kmtrace exits 0 on SIGINT" "$?" 0
 kill $th 2>/dev/null
 wait $th 2>/dev/null
+kill -INT $kc
+wait $kc
 
 grep '^{' "$out" >"$ev"
 echo "# stderr: $(tr '\n' '|' <"$err")"
@@ -80,11 +87,11 @@ has "summary: lost 0" "$ev" '^\{"event":"summary".*"lost":0,'
 
 kmod_users=$(sed -n 's/.*kmdemo: mm_users: \([0-9]*\).*/\1/p' /tmp/dmesg.txt | head -n 1)
 eq "kmdemo printed mm_users: 5" "$kmod_users" 5
-trace_users=$(grep "\"event\":\"thread_start\",\"pid\":$th,.*\"ppid\":$th," "$ev" |
+trace_users=$(grep "\"event\":\"thread_start\",\"pid\":$th,.*\"ppid\":$th," /tmp/thr.json |
 	sed -n 's/.*"mm_users":\([0-9-]*\)}.*/\1/p' | sort -n | tail -n 1)
 eq "tracer's mm_users for threads (last thread_start) agrees with kmdemo" \
 	"$trace_users" "$kmod_users"
-count_is "4 thread_start events for the threads pid (ppid = pid)" "$ev" \
+count_is "4 thread_start events for the threads pid (ppid = pid)" /tmp/thr.json \
 	"\"event\":\"thread_start\",\"pid\":$th,.*\"ppid\":$th," 4
 
 # --- exact kmalloc count, raw_tp and the classic-tracepoint fallback -----------

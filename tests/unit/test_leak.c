@@ -108,6 +108,37 @@ static void test_untracked_and_full(void **state)
 	kmt_live_free(t);
 }
 
+/*
+ * trace's table: kmt_live_new(0) grows while memory lasts.  A 1 GiB ram disk
+ * is 262144 pages, more than the 65536 entries the table used to stop at.
+ */
+static void test_unbounded(void **state)
+{
+	struct kmt_live *t = kmt_live_new(0);
+	struct kmt_live_alloc *all;
+	struct kmt_event e;
+	size_t n;
+
+	(void)state;
+	assert_non_null(t);
+	memset(&e, 0, sizeof(e));
+	e.type = KMT_EV_PAGE_ALLOC;
+	e.bytes_alloc = 4096;
+	for (uint64_t pfn = 1; pfn <= 262144; pfn++) {
+		e.pfn = pfn;
+		e.ts_ns = pfn;
+		kmt_live_event(t, &e, NULL);
+	}
+	assert_int_equal(kmt_live_count(t), 262144);
+	assert_int_equal(kmt_live_dropped(t), 0);
+	all = kmt_live_take_all(t, &n);
+	assert_int_equal(n, 262144);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(all[i].key, i + 1);
+	free(all);
+	kmt_live_free(t);
+}
+
 static void test_pages(void **state)
 {
 	struct kmt_live *t = kmt_live_new(10);
@@ -157,9 +188,17 @@ static void test_leak_format(void **state)
 	kmt_format_leak_text(&v[0], 3576585281ULL, "kmdemo_init+0x63 [kmdemo]", buf, sizeof(buf));
 	assert_string_equal(buf, "kmalloc  0xff479b4e41ea0000   4096     kmdemo_init+0x63 [kmdemo]"
 				 "                171     modprobe         0.034");
-	kmt_format_leak_title("kmdemo", 1, 4096, buf, sizeof(buf));
+	kmt_format_leak_title("kmdemo", 1, 4096, 0, 0, buf, sizeof(buf));
 	assert_string_equal(buf, "--- leaks: module kmdemo freed with 1 allocation (4096 bytes) "
 				 "still outstanding ---");
+	/* what no table held, events lost: said, never a short report that looks complete */
+	kmt_format_leak_title("kmdemo", 1, 4096, 3, 1, buf, sizeof(buf));
+	assert_string_equal(buf, "--- leaks: module kmdemo freed with 1 allocation (4096 bytes) "
+				 "still outstanding; INCOMPLETE: 3 allocations not tracked "
+				 "(table full), 1 event lost ---");
+	kmt_format_leak_incomplete_json("kmdemo", 1, 3, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "{\"event\":\"leaks_incomplete\",\"module\":\"kmdemo\","
+				 "\"leaks\":1,\"untracked\":3,\"lost\":0}");
 	free(v);
 	kmt_live_free(t);
 }
@@ -167,9 +206,8 @@ static void test_leak_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_table_vs_reference),
-	    cmocka_unit_test(test_untracked_and_full),
-	    cmocka_unit_test(test_pages),
+	    cmocka_unit_test(test_table_vs_reference), cmocka_unit_test(test_untracked_and_full),
+	    cmocka_unit_test(test_unbounded),	       cmocka_unit_test(test_pages),
 	    cmocka_unit_test(test_leak_format),
 	};
 

@@ -24,19 +24,55 @@ static const char fake[] = "ffffffff81000000 T _stext\n"
 			   "ffffffffc0000100 T other_fn\t[other_mod]\n"
 			   "garbage line\n";
 
-static struct ksyms *load_fake(void)
+static struct ksyms *load_text(const char *text)
 {
 	char path[] = "/tmp/kmt-kallsyms-XXXXXX";
 	int fd = mkstemp(path);
 	struct ksyms *ks;
 
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, fake, sizeof(fake) - 1), (ssize_t)(sizeof(fake) - 1));
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
 	ks = ksyms_load_kallsyms(path);
 	unlink(path);
 	assert_non_null(ks);
 	return ks;
+}
+
+static struct ksyms *load_fake(void)
+{
+	return load_text(fake);
+}
+
+/*
+ * kernel.kptr_restrict=2: /proc/kallsyms lists every symbol at 0.  A lookup
+ * must find nothing (the last symbol at 0 would name every address wrongly:
+ * "ftrace_trampoline+0xffffffff81a9cc6f [__builtin__ftrace]").
+ */
+static void test_zeroed(void **state)
+{
+	struct ksyms *ks = load_text("0000000000000000 T _stext\n"
+				     "0000000000000000 t do_one_initcall\n"
+				     "0000000000000000 T __kmalloc\n"
+				     "0000000000000000 t kmdemo_init\t[kmdemo]\n"
+				     "0000000000000000 t ftrace_trampoline\t[__builtin__ftrace]\n");
+	uint64_t lo[2], hi[2], off;
+	char buf[128];
+
+	(void)state;
+	assert_int_equal(ks->zeroed, 1);
+	assert_int_equal(ks->n, 0);
+	assert_null(ksyms_lookup(ks, 0xffffffff81000305ULL, &off));
+	assert_string_equal(ksyms_format(ks, 0xffffffff81000305ULL, buf, sizeof(buf)), "");
+	assert_int_equal(ksyms_ranges(ks, "__kmalloc", lo, hi, 2), 0);
+	ksyms_free(ks);
+	/* real addresses, or an empty file: not zeroed */
+	ks = load_fake();
+	assert_int_equal(ks->zeroed, 0);
+	ksyms_free(ks);
+	ks = load_text("");
+	assert_int_equal(ks->zeroed, 0);
+	ksyms_free(ks);
 }
 
 static void test_parse(void **state)
@@ -156,11 +192,9 @@ static void test_find_ko(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),
-	    cmocka_unit_test(test_lookup),
-	    cmocka_unit_test(test_sized_and_remove),
-	    cmocka_unit_test(test_ranges),
-	    cmocka_unit_test(test_find_ko),
+	    cmocka_unit_test(test_parse),  cmocka_unit_test(test_lookup),
+	    cmocka_unit_test(test_zeroed), cmocka_unit_test(test_sized_and_remove),
+	    cmocka_unit_test(test_ranges), cmocka_unit_test(test_find_ko),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
