@@ -83,6 +83,7 @@ static inline int kmt_event_is_free(unsigned int type)
 #define KMT_F_UNTRACKED	 0x2  /* allocation not tracked: the tracking table was full */
 #define KMT_F_STACK_ATTR 0x8  /* -m: via found by a kernel stack walk */
 #define KMT_F_BULK	 0x10 /* kfree: by kmem_cache_free_bulk() (kfree_bulk, kfree_rcu batches) */
+#define KMT_F_RCU	 0x20 /* kfree: queued by kfree_rcu(), freed after a grace period */
 
 struct kmt_event {
 	__u64 ts_ns;	 /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */

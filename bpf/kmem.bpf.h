@@ -24,6 +24,7 @@
 
 /* kmt_alloc.flags / kmt_free.flags */
 #define KMT_KF_BULK 0x1 /* free: by kmem_cache_free_bulk() (kfree_bulk, kfree_rcu batches) */
+#define KMT_KF_RCU  0x2 /* free: queued by kfree_rcu()/kvfree_rcu() (freed after a grace period) */
 
 struct kmt_alloc {
 	__u64 call_site; /* the allocating caller (pages, vmalloc: 0) */
@@ -358,6 +359,22 @@ int fe_free_bulk(void *ctx)
 	}
 	bpf_loop(size, kmt_bulk_one, &b, 0);
 	return 0;
+}
+/*
+ * kfree_rcu()/kvfree_rcu(): the object is as good as freed when it is queued
+ * (it is freed after a grace period, in a batch, without an event of its
+ * own).  kvfree_call_rcu(head, ptr) on 6.3+; on 6.1 (head, func) where func
+ * is the rcu_head's offset in the object (or the object itself, head NULL).
+ */
+SEC("fentry/kvfree_call_rcu")
+int fe_kvfree_rcu(void *ctx)
+{
+	__u64 head = 0, arg = 0, ptr;
+
+	if (bpf_get_func_arg(ctx, 0, &head) || bpf_get_func_arg(ctx, 1, &arg))
+		return 0;
+	ptr = arg < 4096 ? head - arg : arg;
+	return kmt_kfree(ctx, bpf_get_func_ip(ctx), ptr, KMT_KF_RCU);
 }
 #endif /* KMT_HOOK_FREE */
 

@@ -318,6 +318,6 @@ static __always_inline int kmt_on_free(void *ctx, const struct kmt_free *f)
 	if (f->family == KMT_FAM_PAGE)
 		on_page_free(f->order);
 	else
-		on_free(f->ptr, f->flags & KMT_KF_BULK);
+		on_free(f->ptr, f->flags & (KMT_KF_BULK | KMT_KF_RCU)); /* matched ones only */
 	return 0;
 }

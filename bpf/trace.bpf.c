@@ -91,6 +91,7 @@ static __always_inline int kmt_on_free(void *ctx, const struct kmt_free *f)
 {
 	bool page = f->family == KMT_FAM_PAGE;
 	__u64 bytes = 0, id = bpf_get_current_pid_tgid();
+	int fam = (int)f->family;
 	__u32 type;
 	struct kmt_event *e;
 	struct pt_ent a;
@@ -99,15 +100,18 @@ static __always_inline int kmt_on_free(void *ctx, const struct kmt_free *f)
 	if (pt_delete(&allocs, pt_mask, kmt_free_key(f), &a)) {
 		bytes = a.bytes;
 		flags = KMT_F_TRACKED;
+		if (f->flags & KMT_KF_RCU) /* kfree_rcu() frees whatever it was */
+			page = false, fam = kmt_event_family((__u32)a.tag);
 	} else {
 		/* Not ours: only the filtered tasks' own frees (size unknown, so
 		 * none when a size range is given; bulk frees run in kworkers). */
-		if ((f->flags & KMT_KF_BULK) || filter.size || !kmt_task_ok(id >> 32))
+		if ((f->flags & (KMT_KF_BULK | KMT_KF_RCU)) || filter.size ||
+		    !kmt_task_ok(id >> 32))
 			return 0;
 		if (filter.module && (page || !kmt_in_module(f->call_site)))
 			return 0;
 	}
-	type = KMT_EV_FREE_OF(f->family);
+	type = KMT_EV_FREE_OF(fam);
 	if (page) {
 		e = kmt_ev_reserve(KMT_EV_PAGE_FREE, KMT_EVENT_BASE_SIZE);
 		if (!e)
@@ -116,8 +120,11 @@ static __always_inline int kmt_on_free(void *ctx, const struct kmt_free *f)
 		e->order = f->order;
 		e->bytes_alloc = bytes ? bytes : 4096ULL << (f->order & 31);
 	} else {
-		e = kmt_ev_reserve(type, f->family == KMT_FAM_CACHE ? KMT_EVENT_CACHE_SIZE
-								    : KMT_EVENT_KMEM_SIZE);
+		/* two calls: the record size must be a constant for the memset */
+		if (fam == KMT_FAM_CACHE)
+			e = kmt_ev_reserve(type, KMT_EVENT_CACHE_SIZE);
+		else
+			e = kmt_ev_reserve(type, KMT_EVENT_KMEM_SIZE);
 		if (!e)
 			return 0;
 		e->call_site = f->call_site;
@@ -125,6 +132,8 @@ static __always_inline int kmt_on_free(void *ctx, const struct kmt_free *f)
 		e->bytes_alloc = bytes;
 		if (f->flags & KMT_KF_BULK)
 			flags |= KMT_F_BULK;
+		if (f->flags & KMT_KF_RCU)
+			flags |= KMT_F_RCU;
 		if (f->family == KMT_FAM_CACHE)
 			kmt_cache_name(f->cache, e->cache);
 	}

@@ -61,7 +61,8 @@ static const struct {
     [KMT_G_PAGE] = {"page", {"mm_page_alloc", "mm_page_free", "mm_page_free_batched"}, false},
     [KMT_G_VMALLOC] = {"vmalloc", {"alloc_vmap_area", "free_vmap_area_noflush"}, false},
     [KMT_G_PERCPU] = {"percpu", {"percpu_alloc_percpu", "percpu_free_percpu"}, false},
-    [KMT_G_BULK] = {"bulk frees", {"kmem_cache_free_bulk"}, true},
+    /* frees without a kfree event: kfree_bulk() and kfree_rcu()'s queue */
+    [KMT_G_BULK] = {"bulk frees", {"kmem_cache_free_bulk", "kvfree_call_rcu"}, true},
     [KMT_G_THREADS] = {"threads",
 		       {"sched_process_fork", "sched_process_exit", "sched_process_exec"},
 		       false},
@@ -135,10 +136,30 @@ static bool has_raw(struct bpf_object *obj, const char *event)
 
 /* What the kernel offers, probed once. */
 struct probe {
-	bool raw;	       /* raw_tp usable (and not disabled by KMTRACE_NO_RAW_TP) */
-	int fentry[KMT_G_MAX]; /* 0, -errno, or 1: not probed yet */
+	bool raw; /* raw_tp usable (and not disabled by KMTRACE_NO_RAW_TP) */
 	const char *raw_off_why;
+	struct {
+		const char *func; /* an fentry program's function */
+		int err;	  /* 0 or -errno: kmt_fentry_can_attach() */
+	} fentry[8];
+	int nfentry;
 };
+
+/* Whether an fentry program can attach to FUNC (probed once per function). */
+static int fentry_ok(struct probe *pr, const char *func, bool verbose)
+{
+	for (int i = 0; i < pr->nfentry; i++)
+		if (!strcmp(pr->fentry[i].func, func))
+			return pr->fentry[i].err;
+	if (pr->nfentry == (int)(sizeof(pr->fentry) / sizeof(pr->fentry[0])))
+		return -E2BIG;
+	pr->fentry[pr->nfentry].func = func;
+	pr->fentry[pr->nfentry].err = kmt_fentry_can_attach(func);
+	if (pr->fentry[pr->nfentry].err && verbose)
+		fprintf(stderr, "kmtrace: fentry %s off: %s\n", func,
+			strerror(-pr->fentry[pr->nfentry].err));
+	return pr->fentry[pr->nfentry++].err;
+}
 
 static bool raw_env_off(void)
 {
@@ -172,13 +193,7 @@ static void choose(struct kmt_loader *l, struct probe *pr, bool use_raw, bool us
 			load = !(use_raw && has_raw(obj, ev)) && kmt_tp_exists_any(ev);
 			break;
 		case P_FENTRY:
-			if (g >= 0 && pr->fentry[g] == 1) {
-				pr->fentry[g] = kmt_fentry_can_attach(ev);
-				if (pr->fentry[g] && l->verbose)
-					fprintf(stderr, "kmtrace: %s off: fentry %s: %s\n",
-						groups[g].label, ev, strerror(-pr->fentry[g]));
-			}
-			load = use_fentry && g >= 0 && pr->fentry[g] == 0;
+			load = use_fentry && g >= 0 && fentry_ok(pr, ev, l->verbose) == 0;
 			break;
 		case P_ITER:
 		case P_OTHER:
@@ -263,8 +278,6 @@ int kmt_load(struct kmt_loader *l)
 	setrlimit(RLIMIT_MEMLOCK, &rl);
 	if (!kmt_tracefs())
 		return 1;
-	for (int g = 0; g < KMT_G_MAX; g++)
-		pr.fentry[g] = 1;
 	if (raw_env_off()) {
 		pr.raw = false;
 		pr.raw_off_why = "raw_tp disabled by KMTRACE_NO_RAW_TP";
@@ -357,9 +370,9 @@ static void stats_start(struct kmt_loader *l)
 		return;
 	}
 	l->stats_before = calloc(KMT_STATS_MAX, sizeof(*l->stats_before));
-	n = l->stats_before ? kmt_bpfstats_read(l->ops->object(l->skel), l->stats_before,
-						 KMT_STATS_MAX)
-			    : -ENOMEM;
+	n = l->stats_before
+		? kmt_bpfstats_read(l->ops->object(l->skel), l->stats_before, KMT_STATS_MAX)
+		: -ENOMEM;
 	l->stats_n = n > 0 ? (size_t)n : 0;
 	l->stats_t0 = mono_ns();
 }

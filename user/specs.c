@@ -125,9 +125,9 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 /* ---- trace ------------------------------------------------------------------------- */
 
 static const enum kmt_opt trace_opts[] = {
-    KMT_O_PID,	  KMT_O_COMM,	  KMT_O_MODULE,	  KMT_O_DIRECT,	  KMT_O_SETTLE,
-    KMT_O_FAMILY, KMT_O_MIN_SIZE, KMT_O_MAX_SIZE, KMT_O_DURATION, KMT_O_JSON,
-    KMT_O_KO,	  KMT_O_PERFETTO, KMT_O_STATS, KMT_O_VERBOSE,  KMT_O_HELP,	  KMT_O_NONE,
+    KMT_O_PID,	    KMT_O_COMM,	    KMT_O_MODULE,   KMT_O_DIRECT, KMT_O_SETTLE, KMT_O_FAMILY,
+    KMT_O_MIN_SIZE, KMT_O_MAX_SIZE, KMT_O_DURATION, KMT_O_JSON,	  KMT_O_KO,	KMT_O_PERFETTO,
+    KMT_O_STATS,    KMT_O_VERBOSE,  KMT_O_HELP,	    KMT_O_NONE,
 };
 
 static void trace_defaults(struct kmt_args *a)
@@ -150,9 +150,9 @@ const struct kmt_cmd_spec kmt_trace_spec = {
 /* ---- hist -------------------------------------------------------------------------- */
 
 static const enum kmt_opt hist_opts[] = {
-    KMT_O_PID,	    KMT_O_COMM,	   KMT_O_MODULE, KMT_O_DIRECT, KMT_O_FAMILY,   KMT_O_MIN_SIZE,
-    KMT_O_MAX_SIZE, KMT_O_FIELD,   KMT_O_BY,	 KMT_O_LINEAR, KMT_O_DURATION, KMT_O_JSON,
-    KMT_O_KO,	    KMT_O_STATS, KMT_O_VERBOSE, KMT_O_HELP,	 KMT_O_NONE,
+    KMT_O_PID,	    KMT_O_COMM,	 KMT_O_MODULE,	KMT_O_DIRECT, KMT_O_FAMILY,   KMT_O_MIN_SIZE,
+    KMT_O_MAX_SIZE, KMT_O_FIELD, KMT_O_BY,	KMT_O_LINEAR, KMT_O_DURATION, KMT_O_JSON,
+    KMT_O_KO,	    KMT_O_STATS, KMT_O_VERBOSE, KMT_O_HELP,   KMT_O_NONE,
 };
 
 const struct kmt_cmd_spec kmt_hist_spec = {
@@ -175,9 +175,9 @@ const struct kmt_cmd_spec kmt_hist_spec = {
 /* ---- stat -------------------------------------------------------------------------- */
 
 static const enum kmt_opt stat_opts[] = {
-    KMT_O_CALLER,      KMT_O_ALLOC,   KMT_O_PAGE,  KMT_O_CACHE,	   KMT_O_PID,
-    KMT_O_COMM,	       KMT_O_SORT,    KMT_O_LINES, KMT_O_DURATION, KMT_O_JSON,
-    KMT_O_MAX_TRACKED, KMT_O_STATS, KMT_O_VERBOSE, KMT_O_HELP,  KMT_O_NONE,
+    KMT_O_CALLER,      KMT_O_ALLOC, KMT_O_PAGE,	   KMT_O_CACHE,	   KMT_O_PID,
+    KMT_O_COMM,	       KMT_O_SORT,  KMT_O_LINES,   KMT_O_DURATION, KMT_O_JSON,
+    KMT_O_MAX_TRACKED, KMT_O_STATS, KMT_O_VERBOSE, KMT_O_HELP,	   KMT_O_NONE,
 };
 
 static void stat_defaults(struct kmt_args *a)

@@ -138,6 +138,8 @@ int kmt_format_json(const struct kmt_event *e, const char *sym, const char *modu
 			kmt_sb_lit(&b, ",\"tracked\":false");
 		if (e->flags & KMT_F_BULK)
 			kmt_sb_lit(&b, ",\"bulk\":true");
+		if (e->flags & KMT_F_RCU)
+			kmt_sb_lit(&b, ",\"rcu\":true");
 		break;
 	case KMT_EV_PAGE_ALLOC:
 		sb_key_u64(&b, "pfn", e->pfn);
