@@ -87,6 +87,8 @@ static void set_slab_ranges(struct kmt_filter *f, struct ksyms *ks, bool verbose
 	    /* per-CPU chunks (percpu events report the allocations) */
 	    "pcpu_populate_chunk",
 	    "pcpu_create_chunk",
+	    /* the radix tree's per-CPU preload pool keeps its nodes */
+	    "__radix_tree_preload",
 	};
 	uint64_t lo[KMT_SLAB_RANGES], hi[KMT_SLAB_RANGES];
 	int n = 0;
