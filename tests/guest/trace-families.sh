@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# vm-checks: 24
+# vm-checks: 21
 # kmtrace trace -m kmdemo sees every allocator family kmdemo exercises
 # (busybox sh in the VM, as root, cwd /kmtrace), attributed by kernel stack:
 # the named cache's objects (kmdemo_obj), the per-CPU allocation, the vmalloc
