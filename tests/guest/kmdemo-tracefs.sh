@@ -35,8 +35,12 @@
 #              any slab/percpu allocation with kmem_cache_create,
 #              debugfs_create_dir, debugfs_create_blob/file or a vmalloc
 #              function and kmdemo on its stack
-#   slab_pages pages taken by the slab allocator for kmdemo (not freed at
-#              unload: they belong to the slab cache, unless kmdemo_obj's)
+#   kernel_pages  any other page allocation with kmdemo on its stack: the
+#              slab, percpu or vmalloc allocator's own pages, kept by that
+#              allocator (kmalloc caches' slabs, populated percpu chunks)
+#   vmap_lazy  vmap_area objects of alloc_vmap_area(): freed by the lazy
+#              purge, whenever it runs, or kept as a per-CPU spare; the vmap
+#              area itself is the vmalloc family (free_vmap_area_noflush)
 #   other      anything else with kmdemo on its stack
 # An allocation is freed when a later free event names the same pointer
 # (pfn for pages, va_start for vmap areas, the kprobe's array for bulk).
@@ -46,8 +50,8 @@
 # entries-written), "loads N"
 # (module:module_load events), "kmdemo_obj_frees N" (kmem_cache_free events
 # naming that cache), per family "family NAME allocs N freed N"; then
-# "outstanding FAMILY KEY EVENT-LINE" for each allocation of a family other
-# than slab_pages not freed.
+# "outstanding FAMILY KEY EVENT-LINE" for each allocation not freed, of any
+# family but kernel_pages and vmap_lazy.
 
 KT=/sys/kernel/tracing
 KT_EVENTS="kmem/kmalloc kmem/kfree kmem/kmem_cache_alloc kmem/kmem_cache_free kmem/mm_page_alloc
@@ -269,8 +273,10 @@ kt_summary() {
 				}
 			}
 			if (fam == "") {
-				if (e == "mm_page_alloc" && frames[i] ~ /(allocate_slab|new_slab)/)
-					fam = "slab_pages"
+				if (e == "mm_page_alloc")
+					fam = "kernel_pages"
+				else if (F["call_site"] ~ /^alloc_vmap_area/ || frames[i] ~ /preload_this_cpu_lock/)
+					fam = "vmap_lazy"
 				else if (frames[i] ~ /kmem_cache_create/)
 					fam = "cache_create"
 				else if (frames[i] ~ /\|debugfs_create_dir/)
@@ -293,11 +299,11 @@ kt_summary() {
 		print "complete " (complete == "" ? "unknown" : complete)
 		print "loads " loads + 0
 		print "kmdemo_obj_frees " objfrees + 0
-		nfam = split("kmalloc pages bulk cache vmalloc percpu kstrdup cache_create debugfs_dir debugfs_file vmalloc_internal slab_pages other", fams, " ")
+		nfam = split("kmalloc pages bulk cache vmalloc percpu kstrdup cache_create debugfs_dir debugfs_file vmalloc_internal kernel_pages vmap_lazy other", fams, " ")
 		for (j = 1; j <= nfam; j++)
 			print "family " fams[j] " allocs " allocs[fams[j]] + 0 " freed " freed[fams[j]] + 0
 		for (k in out)
-			if (out[k] != "slab_pages")
+			if (out[k] != "kernel_pages" && out[k] != "vmap_lazy")
 				print "outstanding " out[k] " " k " " desc[k]
 	}'
 }
