@@ -87,32 +87,51 @@ struct {
 	__type(value, struct kmt_stackbuf);
 } stackbuf SEC(".maps");
 
+struct kmt_walk {
+	struct kmt_stackbuf *sb;
+	__u32 n;    /* frames in sb */
+	bool stop;  /* stop at an allocator's own frames */
+	__u64 site; /* out: the module frame, 0 if none */
+};
+
+/* bpf_loop callback: frame I of the walk; 1 ends the loop. */
+static long kmt_walk_frame(__u64 i, void *arg)
+{
+	struct kmt_walk *w = arg;
+	__u64 ip;
+
+	if (i >= w->n || i >= KMT_STACK_DEPTH)
+		return 1;
+	ip = w->sb->ip[i];
+	if (kmt_in_module(ip)) {
+		w->site = ip;
+		return 1;
+	}
+	return w->stop && kmt_in_slab_refill(ip);
+}
+
 /* -m: the first kernel stack frame of CTX's event inside the module's text,
  * 0 if none; with STOP also 0 when an allocator working for its own objects
  * lies between (filter.slab_lo/hi: slab refills, large kmallocs, vmalloc
- * areas, per-CPU chunks). */
+ * areas, per-CPU chunks).  The frames are walked with bpf_loop(): the
+ * verifier checks one frame, not every path through 32 of them. */
 static __always_inline __u64 kmt_module_frame(void *ctx, bool stop)
 {
 	__u32 zero = 0;
-	struct kmt_stackbuf *sb = bpf_map_lookup_elem(&stackbuf, &zero);
+	struct kmt_walk w = {.stop = stop};
 	long n;
 
-	if (!sb)
+	w.sb = bpf_map_lookup_elem(&stackbuf, &zero);
+	if (!w.sb)
 		return 0;
-	n = bpf_get_stack(ctx, sb->ip, sizeof(sb->ip), 0);
+	n = bpf_get_stack(ctx, w.sb->ip, sizeof(w.sb->ip), 0);
 	if (n <= 0) {
 		kmt_count(KMT_CNT_STACK_FAIL);
 		return 0;
 	}
-	for (int i = 0; i < KMT_STACK_DEPTH; i++) {
-		if (i >= n / 8)
-			break;
-		if (kmt_in_module(sb->ip[i]))
-			return sb->ip[i];
-		if (stop && kmt_in_slab_refill(sb->ip[i]))
-			return 0;
-	}
-	return 0;
+	w.n = (__u32)(n / 8);
+	bpf_loop(KMT_STACK_DEPTH, kmt_walk_frame, &w, 0);
+	return w.site;
 }
 
 #endif /* KMT_FILTER_BPF_H */
