@@ -113,6 +113,9 @@ $(BUILD) $(BUILD)/obj $(BUILD)/static $(BUILD)/unit:
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/unit
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB_OBJS) -lcmocka $(LDLIBS) -o $@
 
+# test_bpfstats loads the real kmfloor object
+$(BUILD)/unit/test_bpfstats: $(BUILD)/kmfloor.skel.h
+
 unit: $(UNIT_BINS)
 
 # --- kernel module -------------------------------------------------------------
