@@ -427,8 +427,8 @@ run_kstorm() {
 ev_per_op="" ev_note="" ev_kmalloc=1 ev_kfree=2
 if command -v bpftrace >/dev/null; then
 	cal_ops=$((ops < 100000 ? ops : 100000))
-	bpftrace -e 'tracepoint:kmem:kmalloc /comm == "kstorm"/ { @k = count(); }
-		tracepoint:kmem:kfree /comm == "kstorm"/ { @f = count(); }' \
+	bpftrace -e 'tracepoint:kmem:kmalloc /pid == cpid/ { @k = count(); }
+		tracepoint:kmem:kfree /pid == cpid/ { @f = count(); }' \
 		-c "build/kstorm -m msg -s $size -n $cal_ops -t 1" >"$tmp/cal" 2>/dev/null
 	k=$(sed -n 's/^@k: \([0-9]*\)$/\1/p' "$tmp/cal")
 	f=$(sed -n 's/^@f: \([0-9]*\)$/\1/p' "$tmp/cal")
@@ -436,7 +436,7 @@ if command -v bpftrace >/dev/null; then
 		ev_per_op=$(awk -v k="$k" -v f="$f" -v n="$cal_ops" 'BEGIN {printf "%.3f", (k + f) / n}')
 		ev_kmalloc=$(awk -v k="$k" -v n="$cal_ops" 'BEGIN {printf "%.4f", k / n}')
 		ev_kfree=$(awk -v f="$f" -v n="$cal_ops" 'BEGIN {printf "%.4f", f / n}')
-		ev_note="measured with bpftrace on $cal_ops ops: $k kmalloc + $f kfree events from comm kstorm (process start included)"
+		ev_note="measured with bpftrace on $cal_ops ops: $k kmalloc + $f kfree events of kstorm's pid (process start included)"
 	fi
 fi
 if [[ -z $ev_per_op ]]; then
@@ -837,6 +837,20 @@ if st:
               f"**{span([x / n_ev for x in best], '{:.1f}')}** | {span(fl, '{:+.1f}')} | "
               f"{span([x / n_ev for x in whole], '{:.1f}')} | {n_ev:.3f} (the workload's) | "
               f"**{span(best, '{:.0f}')}** |")
+    P("")
+    P("Per round BPF ns per workload event (quietest window / whole run):")
+    P("")
+    P("| mode | " + " | ".join(f"round {i}" for i in range(1, nr + 1)) + " |")
+    P("|---|" + "---|" * nr)
+    for name, status, _ in modes:
+        rs = st.get(name)
+        if status != "ok" or not rs:
+            continue
+        cells = []
+        for i in range(1, nr + 1):
+            b, w = mode_round(name, i, rs[i]) if i in rs else (None, None)
+            cells.append(f"{b / n_ev:.1f} / {w / n_ev:.1f}" if b is not None else "-")
+        P(f"| {name} | " + " | ".join(cells) + " |")
     P("")
     P("ns/event: run_time_ns / run_cnt of the program. The kernel times each run of a "
       "program (a clock read before and after), so this includes a clock read and "
