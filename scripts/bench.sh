@@ -784,6 +784,15 @@ for fm, pt in (("kmfloor raw_tp", "17"), ("kmfloor tracepoint", "5")):
             floor[(pt, e)] = med(v)
 def floor_of(p):
     return floor.get((p[1], event_of(p)), floor.get((p[1], "*")))
+# The machine's speed drifts by 10-20 % over minutes on a shared host, the
+# empty programs' included: the yardstick is kmfloor raw_tp's per workload
+# event in the same round (else the tracepoint floor's).
+yard = {}
+for fm in ("kmfloor tracepoint", "kmfloor raw_tp"):
+    for r, ps in st.get(fm, {}).items():
+        b = mode_round(fm, r, ps)[0]
+        if b:
+            yard[r] = b
 
 if st:
     P("")
@@ -799,8 +808,8 @@ if st:
       "statistics run, interference included.")
     P("")
     P("| mode | program | attached | ns/event | over floor | whole run ns/event | "
-      "events/op (all processes) | ns per workload op |")
-    P("|---|---|---|---|---|---|---|---|")
+      "events/op (all processes) | ns per workload op | x floor (same round) |")
+    P("|---|---|---|---|---|---|---|---|---|")
     for name, status, _ in modes:
         rs = st.get(name)
         if status != "ok" or not rs:
@@ -823,9 +832,11 @@ if st:
             w = wev.get(ev_name)
             P(f"| {name} | {pn} | {att} | {span(best, '{:.1f}')} | {span(fl, '{:+.1f}')} | "
               f"{span(whole, '{:.1f}')} | {span([p[4] / p[6] for _, p in rp], '{:.3f}')} | "
-              f"{span([x * w for x in best], '{:.1f}') if w else '-'} |")
+              f"{span([x * w for x in best], '{:.1f}') if w else '-'} | - |")
         both = [mode_round(name, r, ps) for r, ps in rs.items()]
         best = [b for b, _ in both if b is not None]
+        xf = [mode_round(name, r, ps)[0] / yard[r] for r, ps in rs.items()
+              if r in yard and mode_round(name, r, ps)[0] is not None]
         whole = [w for _, w in both if w is not None]
         if best:
             fl = []
@@ -836,7 +847,7 @@ if st:
             P(f"| {name} | **per workload event** | kmalloc+kfree | "
               f"**{span([x / n_ev for x in best], '{:.1f}')}** | {span(fl, '{:+.1f}')} | "
               f"{span([x / n_ev for x in whole], '{:.1f}')} | {n_ev:.3f} (the workload's) | "
-              f"**{span(best, '{:.0f}')}** |")
+              f"**{span(best, '{:.0f}')}** | **{span(xf, '{:.3f}')}** |")
     P("")
     P("Per round BPF ns per workload event (quietest window / whole run):")
     P("")
@@ -865,7 +876,10 @@ if st:
       f"workload's own events of that kind per op ({wev['kmalloc']:g} kmalloc, "
       f"{wev['kfree']:g} kfree, from the calibration above; other events do not happen per "
       "op). per workload event: the mode's kmalloc and kfree programs weighted by those "
-      "counts, in the same window: the figure to compare between runs and versions. "
+      "counts, in the same window. x floor: that over kmfloor's in the same round (the "
+      "rounds interleave the modes), median over rounds: the machine's speed drifts by "
+      "10-20 % over minutes on a shared host, the empty programs' too, and this ratio "
+      "takes the drift out — the figure to compare between runs and versions. "
       "Statistics are off during the timed runs (each program run costs a clock read pair "
       "more with them).")
 leaked = sorted({r[0] for m in rows.values() for r in m.values()
