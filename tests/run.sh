@@ -52,9 +52,8 @@ done
 for t in tests/host/*.sh; do
 	[[ -f $t ]] && run_one "$t" bash "$t"
 done
-# Each tests/guest/*.sh runs in a VM of every kernel (vm_guest of
-# tests/lib.sh), with the minimum number of checks its "# vm-checks: N"
-# header line names; lines of the console log matching its "# vm-show: REGEX"
+# Each tests/guest/*.sh with a "# vm-checks: N" header line runs in a VM of
+# every kernel (vm_guest of tests/lib.sh), with at least that many checks; lines of the console log matching its "# vm-show: REGEX"
 # header line are shown too; the stock modules its "# vm-modules: M..." header
 # line names are packed into the VM (scripts/vm.sh --modules).  A guest test that needs host-side steps first
 # has a wrapper of the same name in tests/vm/, run instead.
@@ -68,6 +67,7 @@ if [[ "${KMT_NO_VM:-0}" != 1 ]]; then
 		[[ -f $g ]] || continue
 		name=$(basename "$g" .sh)
 		min=$(sed -n 's/^# vm-checks: *\([0-9]*\).*/\1/p' "$g" | head -n 1)
+		[[ -n $min ]] || continue # not a test (a library sourced by tests)
 		show=$(sed -n 's/^# vm-show: *//p' "$g" | head -n 1)
 		mods=$(sed -n 's/^# vm-modules: *//p' "$g" | head -n 1)
 		for k in ${KMT_VM_KERNELS:-6.1 6.12}; do

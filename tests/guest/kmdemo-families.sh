@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # vm-checks: 280
 # kmdemo's allocator families and fail=N, checked against the kernel's own
-# tracefs events (tests/guest/kmdemo-tracefs.sh), in the VM (busybox sh, as
+# tracefs events (tests/guest/lib/kmdemo-tracefs.sh), in the VM (busybox sh, as
 # root, cwd /kmtrace):
 #  - each family parameter alone (cache=, vmalloc=, percpu=, helper=1, bulk=)
 #    loads, prints its "family" line, unloads with its "Released" line; the
@@ -18,7 +18,7 @@
 # Run in a VM by tests/run.sh; the last line is
 # "# kmdemo-families guest: done".
 . /kmtrace/tests/lib.sh
-. /kmtrace/tests/guest/kmdemo-tracefs.sh
+. /kmtrace/tests/guest/lib/kmdemo-tracefs.sh
 
 K=kmdemo
 S=/tmp/kt.sum

@@ -9,7 +9,7 @@
 # Run in a VM by tests/run.sh (scripts/vm.sh); the last line is the marker
 # "# kmdemo guest: done" that the host side checks for.
 . /kmtrace/tests/lib.sh
-. /kmtrace/tests/guest/kmdemo-tracefs.sh
+. /kmtrace/tests/guest/lib/kmdemo-tracefs.sh
 
 K=kmdemo
 log=/tmp/kmdemo.log
@@ -180,7 +180,7 @@ nopid=$(($(cat /proc/sys/kernel/pid_max) - 1))
 # busybox modprobe's moderror() words ESRCH as "module has wrong symbol
 # version" (kmod's modprobe says "No such process"); the kernel log line names it.
 # traced_bad NAME ERRTEXT LOGREGEX PARAMS...: bad, with the kernel's tracefs
-# events around the load (tests/guest/kmdemo-tracefs.sh) in $S.
+# events around the load (tests/guest/lib/kmdemo-tracefs.sh) in $S.
 S=/tmp/kmdemo.kt
 traced_bad() {
 	kt_start
