@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# vm-checks: 8
 # The DKMS-built kmdemo.ko (shipped by tests/vm/dkms.sh as tests/.dkms/kmdemo.ko)
 # in the VM: built for this kernel, loads with insmod from that path, makes its
 # allocations (the module's own log lines), unloads cleanly.
