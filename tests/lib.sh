@@ -47,6 +47,19 @@ vm_guest() {
 	scripts/vm.sh --kernel "$_k" --timeout 600 -- sh "/kmtrace/tests/guest/$_name.sh" 2>&1 |
 		tr -d '\r' >"$_log"
 	_rc=${PIPESTATUS[0]}
+	# QEMU's multi-threaded TCG can run a stale int3 that the kernel's
+	# live patching of a static key (a tracepoint being attached) has
+	# already removed: an "Oops: int3" at a patch site, then a panic (seen
+	# a few times a day here; never on hardware or KVM).  Such a VM is run
+	# once more, and that is said; any other crash counts.
+	if [ "$_rc" = 125 ] && grep -q 'Oops: int3' "$_log"; then
+		echo "# vm $_k: the VM died of a TCG int3 oops ($(grep -m1 'RIP: 0010' "$_log" |
+			sed 's/.*RIP: 0010://')): running tests/guest/$_name.sh once more"
+		cp "$_log" "$_log.int3"
+		scripts/vm.sh --kernel "$_k" --timeout 600 -- sh "/kmtrace/tests/guest/$_name.sh" 2>&1 |
+			tr -d '\r' >"$_log"
+		_rc=${PIPESTATUS[0]}
+	fi
 	grep -E '^(ok|not ok) ' "$_log" | sed "s/^\(not ok\|ok\) - /\1 - vm $_k: /"
 	eq "vm $_k: scripts/vm.sh ran tests/guest/$_name.sh (exit 0)" "$_rc" 0
 	if grep -qx "# $_name guest: done" "$_log"; then
