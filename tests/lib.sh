@@ -128,3 +128,50 @@ stop_kmtrace() {
 	krc=$?
 	if [ -n "${1:-}" ]; then eq "$1: kmtrace exits 0 on SIGINT" "$krc" 0; fi
 }
+
+# --- a kmtrace process's BPF programs and links (host tests) ----------------------------
+# By the ids in its /proc/PID/fdinfo, not by names: other kmtrace runs on the
+# machine have the same program names.  The ids go to $tmp/held.
+
+# bpf_held PID: "prog:ID" / "link:ID" of the BPF objects PID has open, one a line.
+bpf_held() {
+	for _f in /proc/"$1"/fdinfo/*; do
+		sed -n 's/^prog_id:[[:space:]]*\([0-9]*\)/prog:\1/p; s/^link_id:[[:space:]]*\([0-9]*\)/link:\1/p' \
+			"$_f" 2>/dev/null
+	done | sort -u
+}
+
+# bpf_attached PID: until PID holds a BPF link (30 s at most: a loaded
+# machine); its ids saved in $tmp/held.  0 when it does.
+bpf_attached() {
+	for _ in $(seq 300); do
+		bpf_held "$1" >"$tmp/held"
+		grep -q "^link:" "$tmp/held" && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# bpf_gone NAME: a check that every id of $tmp/held is gone from bpftool
+# prog/link show (RCU-deferred: 3 s at most).
+bpf_gone() {
+	for _ in $(seq 30); do
+		{
+			bpftool -j prog show | python3 -c 'import json,sys
+print("\n".join("prog:%d" % p["id"] for p in json.load(sys.stdin)))'
+			bpftool -j link show | python3 -c 'import json,sys
+print("\n".join("link:%d" % p["id"] for p in json.load(sys.stdin)))'
+		} >"$tmp/now" 2>/dev/null
+		_left=$(grep -Fxf "$tmp/held" "$tmp/now" | tr '\n' ' ')
+		[ -z "$_left" ] && break
+		sleep 0.1
+	done
+	if [ ! -s "$tmp/held" ]; then
+		not_ok "$1: BPF programs and links released" "never saw its programs"
+	elif [ -z "$_left" ]; then
+		ok "$1: its $(wc -l <"$tmp/held") BPF programs and links are gone"
+	else
+		not_ok "$1: BPF programs and links released" "still there: $_left"
+	fi
+}

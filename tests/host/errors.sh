@@ -212,43 +212,6 @@ for args in "trace" "trace -p 1" "trace -- true" "stat -d 1" "hist -d 1" "mm" "m
 done
 
 # --- clean detach -----------------------------------------------------------------------
-# held PID: "prog:ID" / "link:ID" of the BPF objects PID has open, one a line.
-held() {
-	for f in /proc/"$1"/fdinfo/*; do
-		sed -n 's/^prog_id:[[:space:]]*\([0-9]*\)/prog:\1/p; s/^link_id:[[:space:]]*\([0-9]*\)/link:\1/p' \
-			"$f" 2>/dev/null
-	done | sort -u
-}
-# attached PID: until PID holds a BPF link (30 s at most: a loaded machine); saves them.
-attached() {
-	for _ in $(seq 300); do
-		held "$1" >"$tmp/held"
-		grep -q "^link:" "$tmp/held" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-# gone NAME: the ids in $tmp/held are all gone (RCU-deferred: 3 s at most).
-gone() {
-	local left
-	for _ in $(seq 30); do
-		bpftool -j prog show 2>/dev/null | python3 -c 'import json,sys
-print("\n".join("prog:%d" % p["id"] for p in json.load(sys.stdin)))' >"$tmp/now"
-		bpftool -j link show 2>/dev/null | python3 -c 'import json,sys
-print("\n".join("link:%d" % p["id"] for p in json.load(sys.stdin)))' >>"$tmp/now"
-		left=$(grep -Fxf "$tmp/held" "$tmp/now" | tr '\n' ' ')
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
-	if [ ! -s "$tmp/held" ]; then
-		not_ok "$1: BPF programs and links released" "never saw its programs"
-	elif [ -z "$left" ]; then
-		ok "$1: its $(wc -l <"$tmp/held") BPF programs and links are gone"
-	else
-		not_ok "$1: BPF programs and links released" "still there: $left"
-	fi
-}
 # stop_with NAME SIGNAL SUB ARGS...: start kmtrace SUB ARGS, wait until it is
 # attached, send SIGNAL, expect exit 0 and everything released.
 stop_with() {
@@ -257,13 +220,13 @@ stop_with() {
 	: >"$tmp/held"
 	"$K" "$@" >"$tmp/sig.out" 2>"$tmp/sig.err" &
 	kp=$!
-	attached $kp
+	bpf_attached $kp
 	kill -"$sig" $kp
 	timeout 10 tail --pid=$kp -f /dev/null
 	wait $kp
 	rc=$?
 	eq "$name: exit 0" "$rc" 0
-	gone "$name"
+	bpf_gone "$name"
 }
 stop_with "trace, SIGINT" INT trace
 stop_with "trace --json, SIGTERM" TERM trace --json
@@ -287,7 +250,7 @@ for mode in "" --json; do
 	kp=$!
 	head -n 1 <"$tmp/fifo" >"$tmp/pipe.out" &
 	hp=$!
-	attached $kp
+	bpf_attached $kp
 	"$S" -m msg -s 100 -n 20000 >/dev/null # more than a 64 KiB stdout buffer
 	timeout 10 tail --pid=$kp -f /dev/null
 	wait $kp
@@ -297,7 +260,7 @@ for mode in "" --json; do
 	count_is "trace $mode | head -n 1: no error on stderr" "$tmp/pipe.err" \
 		'^kmtrace: (.*rror|.*Broken|.*failed)' 0
 	eq "trace $mode | head -n 1: head got one line" "$(wc -l <"$tmp/pipe.out")" 1
-	gone "trace $mode | head -n 1"
+	bpf_gone "trace $mode | head -n 1"
 done
 
 # the target exits: -p PID ends with a summary, exit 0 (the target lives 4 s:
@@ -310,7 +273,7 @@ for sub in trace hist mm; do
 	sleep 0.2
 	"$K" $sub --json -p $tp >"$tmp/p.out" 2>"$tmp/p.err" &
 	kp=$!
-	attached $kp
+	bpf_attached $kp
 	wait $tp
 	timeout 10 tail --pid=$kp -f /dev/null
 	wait $kp
@@ -322,7 +285,7 @@ for sub in trace hist mm; do
 	else
 		not_ok "$sub -p PID: ends with a JSON line (summary)" "$(tail -n 1 "$tmp/p.out" | head -c 200)"
 	fi
-	gone "$sub -p PID, process exited"
+	bpf_gone "$sub -p PID, process exited"
 done
 
 # -- CMD that fails: its exit status is reported, kmtrace exits 0

@@ -70,44 +70,7 @@ else
 	not_ok "trace --perfetto EXISTING: rewritten, valid JSON" "$(head -c 200 "$tmp/old.json")"
 fi
 
-# --- BPF programs and links held and released --------------------------------------------
-# (as tests/host/errors.sh: by the IDs in the kmtrace process's fdinfo)
-held() {
-	for f in /proc/"$1"/fdinfo/*; do
-		sed -n 's/^prog_id:[[:space:]]*\([0-9]*\)/prog:\1/p; s/^link_id:[[:space:]]*\([0-9]*\)/link:\1/p' \
-			"$f" 2>/dev/null
-	done | sort -u
-}
-attached() { # PID: until it holds a BPF link (10 s at most)
-	for _ in $(seq 100); do
-		held "$1" >"$tmp/held"
-		grep -q "^link:" "$tmp/held" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-gone() { # NAME: every id of $tmp/held is gone from bpftool prog/link show
-	local left
-	for _ in $(seq 30); do
-		{
-			bpftool -j prog show | python3 -c 'import json,sys
-print("\n".join("prog:%d" % p["id"] for p in json.load(sys.stdin)))'
-			bpftool -j link show | python3 -c 'import json,sys
-print("\n".join("link:%d" % p["id"] for p in json.load(sys.stdin)))'
-		} >"$tmp/now" 2>/dev/null
-		left=$(grep -Fxf "$tmp/held" "$tmp/now" | tr '\n' ' ')
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
-	if [ ! -s "$tmp/held" ]; then
-		not_ok "$1: BPF programs and links released" "never saw its programs"
-	elif [ -z "$left" ]; then
-		ok "$1: its $(wc -l <"$tmp/held") BPF programs and links are gone"
-	else
-		not_ok "$1: BPF programs and links released" "still there: $left"
-	fi
-}
+# --- BPF programs and links held and released: bpf_* of tests/lib.sh --------------------
 ended() { # PID: wait for it (20 s at most); $rc its exit status
 	timeout 20 tail --pid="$1" -f /dev/null
 	wait "$1"
@@ -121,7 +84,7 @@ summary() { # FILE KEY: the summary's numeric KEY
 : >"$tmp/held"
 "$K" trace --json -- "$S" -m msg -s 100 -d 30 >"$tmp/kill.out" 2>"$tmp/kill.err" &
 kp=$!
-attached $kp
+bpf_attached $kp
 sleep 0.5
 pkill -KILL -P $kp -x kstorm
 ended $kp
@@ -134,7 +97,7 @@ if [ "$n" -gt 0 ]; then ok "traced command SIGKILLed: its $n kmallocs were trace
 fi
 has "traced command SIGKILLed: its process_exit (exit_code 9)" "$tmp/kill.out" \
 	'"event":"process_exit".*"comm":"kstorm".*"exit_code":9,'
-gone "traced command SIGKILLed"
+bpf_gone "traced command SIGKILLed"
 
 # --- tracefs unmounted under a running kmtrace ----------------------------------------------
 # In a private mount namespace (unshare execs kmtrace: $kp is kmtrace), so
@@ -146,7 +109,7 @@ for mode in raw_tp tracepoint; do
 	env "${env[@]}" unshare -m --propagation private -- "$K" trace --json -c kstorm \
 		>"$tmp/umount.out" 2>"$tmp/umount.err" &
 	kp=$!
-	attached $kp
+	bpf_attached $kp
 	nsenter -t $kp -m sh -c 'umount -l /sys/kernel/tracing; umount -l /sys/kernel/debug 2>/dev/null; true'
 	if nsenter -t $kp -m sh -c 'test -e /sys/kernel/tracing/events'; then
 		not_ok "tracefs unmounted ($mode): tracefs is gone for kmtrace" "still mounted"
@@ -161,7 +124,7 @@ for mode in raw_tp tracepoint; do
 	count_is "tracefs unmounted ($mode): all 1000 kmallocs of kstorm traced" "$tmp/umount.out" \
 		'"event":"kmalloc".*"comm":"kstorm".*"bytes_req":248,' 1000
 	eq "tracefs unmounted ($mode): summary lost 0" "$(summary "$tmp/umount.out" lost)" 0
-	gone "tracefs unmounted ($mode)"
+	bpf_gone "tracefs unmounted ($mode)"
 done
 
 # --- a small ring buffer: events are lost, and counted -----------------------------------------
@@ -171,7 +134,7 @@ done
 KMTRACE_RING_SIZE=4096 "$K" trace --json -- "$S" -m msg -s 300 -d 2 \
 	>"$tmp/ring.out" 2>"$tmp/ring.err" &
 kp=$!
-attached $kp
+bpf_attached $kp
 ended $kp
 eq "ring of 4096 bytes: kmtrace exits 0" "$rc" 0
 lost=$(summary "$tmp/ring.out" lost)
@@ -194,6 +157,6 @@ fi
 eq "ring of 4096 bytes: stderr says the same lost count" "$errlost" "$lost"
 has "ring of 4096 bytes: stderr says why" "$tmp/ring.err" '^kmtrace: lost events: [1-9][0-9]* \(ring buffer full'
 eq "ring of 4096 bytes: summary exit_status 0" "$(summary "$tmp/ring.out" exit_status)" 0
-gone "ring of 4096 bytes"
+bpf_gone "ring of 4096 bytes"
 exits_with "KMTRACE_RING_SIZE=5000: not a power of two, exit 2" 2 \
 	'^kmtrace: KMTRACE_RING_SIZE' env KMTRACE_RING_SIZE=5000 "$K" trace -d 0.1
