@@ -310,7 +310,7 @@ int cmd_hist(int argc, char **argv)
 		goto out;
 	r.skel = r.ld.skel;
 	set_scope(&r);
-	if (kmt_target_set_pids(&r.tg, bpf_map__fd(r.skel->maps.pids)) || kmt_attach(&r.ld))
+	if (kmt_target_attach(&r.tg, &r.ld))
 		goto out;
 	ret = run(&r);
 out:

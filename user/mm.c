@@ -366,8 +366,7 @@ static int timeline(const struct kmt_args *a)
 		fprintf(stderr, "kmtrace: mm: task iterator failed: %s\n", strerror(errno));
 		goto out;
 	}
-	if (kmt_target_set_pids(&t->tg, bpf_map__fd(((struct mm_bpf *)t->ld.skel)->maps.pids)) ||
-	    kmt_attach(&t->ld))
+	if (kmt_target_attach(&t->tg, &t->ld))
 		goto out;
 	ret = follow(t);
 out:

@@ -290,7 +290,7 @@ int cmd_stat(int argc, char **argv)
 	if (kmt_load(&r.ld))
 		goto out;
 	r.skel = r.ld.skel;
-	if (kmt_target_set_pids(&r.tg, bpf_map__fd(r.skel->maps.pids)) || kmt_attach(&r.ld))
+	if (kmt_target_attach(&r.tg, &r.ld))
 		goto out;
 	kmt_stop_on_signals();
 	kmt_ready(&r.ld, "stat");

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "cli.h"
 #include "fmt.h"
 #include "loader.h"
@@ -173,6 +174,17 @@ int kmt_target_set_pids(const struct kmt_target *t, int pids_fd)
 		return 1;
 	}
 	return 0;
+}
+
+int kmt_target_attach(const struct kmt_target *t, struct kmt_loader *l)
+{
+	struct bpf_map *pids = bpf_object__find_map_by_name(l->ops->object(l->skel), "pids");
+
+	if (!pids) {
+		fprintf(stderr, "kmtrace: %s: the BPF object has no pids map\n", l->cmd);
+		return 1;
+	}
+	return kmt_target_set_pids(t, bpf_map__fd(pids)) || kmt_attach(l);
 }
 
 int kmt_target_start(struct kmt_target *t)

@@ -41,6 +41,10 @@ void kmt_target_events(const struct kmt_args *a, struct kmt_loader *l);
  * after printing why. */
 int kmt_target_set_pids(const struct kmt_target *t, int pids_fd);
 
+/* Put the target in L's loaded object's `pids` map, then attach L's
+ * programs.  0, or 1 after printing why. */
+int kmt_target_attach(const struct kmt_target *t, struct kmt_loader *l);
+
 /* Let the held CMD exec (no-op without one).  0, or 1 after printing why. */
 int kmt_target_start(struct kmt_target *t);
 

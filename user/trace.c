@@ -543,7 +543,7 @@ int cmd_trace(int argc, char **argv)
 	r.skel = r.ld.skel;
 	if (a.module[0])
 		preloaded_module(r.skel, a.module);
-	if (kmt_target_set_pids(&r.tg, bpf_map__fd(r.skel->maps.pids)) || kmt_attach(&r.ld))
+	if (kmt_target_attach(&r.tg, &r.ld))
 		goto out;
 	ret = run(&r);
 out:
