@@ -44,7 +44,8 @@ cache_allocs() {
 		return
 		;;
 	esac
-	_ca_i=$_ca_t/instances/kmt_cachecount_$$
+	_ca_n=$((${_ca_n:-0} + 1))
+	_ca_i=$_ca_t/instances/kmt_cachecount_$$_$_ca_n
 	if ! mkdir $_ca_i; then
 		ca_err="cannot create the tracefs instance $_ca_i"
 		return
@@ -65,6 +66,9 @@ cache_allocs() {
 	ca_count=$(grep -c ' kmem_cache_alloc: ' $_ca_i/trace)
 	_ca_ov=$(cat $_ca_i/per_cpu/cpu*/stats | awk '/^overrun:/ {s += $2} END {print s + 0}')
 	[ "$_ca_ov" = 0 ] || ca_err="the trace buffer overran ($_ca_ov events lost)"
+	# KMT_CACHECOUNT_KEEP=1 (the throw-away VM): leave the instance; on
+	# Debian 6.1 under TCG its rmdir soft-locked for minutes.
+	[ "${KMT_CACHECOUNT_KEEP:-}" = 1 ] && return
 	rmdir $_ca_i 2>/dev/null || sleep 0.2
-	[ -d $_ca_i ] && rmdir $_ca_i
+	if [ -d $_ca_i ]; then rmdir $_ca_i; fi
 }

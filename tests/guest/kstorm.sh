@@ -9,6 +9,8 @@
 # is the marker "# kstorm guest: done".
 . /kmtrace/tests/lib.sh
 . /kmtrace/tests/cachecount.sh
+# The VM is thrown away: no rmdir of tracefs instances (6.1 soft-locked in it).
+KMT_CACHECOUNT_KEEP=1
 
 out=/tmp/kstorm.out
 kstorm -m sock -n 1 >"$out"
