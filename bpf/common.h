@@ -10,6 +10,10 @@
 #define KMT_MAX_RANGES	4  /* module text ranges the -m filter checks */
 #define KMT_STACK_DEPTH 32 /* frames bpf_get_stack() looks at for -m's stack walk */
 #define KMT_SLAB_RANGES 32 /* allocator functions whose pages are not the caller's */
+/* --stacks / --folded: frames kept per stack (innermost first; a deeper stack
+ * loses its outermost frames) and the default room for unique stacks */
+#define KMT_STACK_MAX_DEPTH 64
+#define KMT_STACK_ENTRIES   16384
 
 /* Per-CPU counters (each object's `counters` map), summed by user space. */
 enum kmt_counter {
@@ -19,6 +23,11 @@ enum kmt_counter {
 	KMT_CNT_STACK_FAIL, /* bpf_get_stack failed on a page event (-m) */
 	KMT_CNT_HIST_FULL,  /* hist: event not counted, the `hist` map was full */
 	KMT_CNT_BULK_CUT,   /* kfree_bulk() calls of over KMT_BULK_MAX objects (the rest unseen) */
+	/* --stacks / --folded: allocations whose bpf_get_stackid() failed */
+	KMT_CNT_STACKID_COLLIDE, /* -EEXIST: its hash bucket holds another stack */
+	KMT_CNT_STACKID_FULL,	 /* -ENOMEM: every entry of the stack map is taken */
+	KMT_CNT_STACKID_ERR,	 /* any other error (-EFAULT: no stack) */
+	KMT_CNT_STACKW_FULL,	 /* stat --folded: not weighed, the per-stack table was full */
 	KMT_CNT_MAX,
 };
 

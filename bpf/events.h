@@ -87,7 +87,8 @@ static inline int kmt_event_is_free(unsigned int type)
 
 struct kmt_event {
 	__u64 ts_ns;	 /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u32 type;	 /* enum kmt_event_type */
+	__u16 type;	 /* enum kmt_event_type */
+	__u16 flags;	 /* KMT_F_* */
 	__u32 pid;	 /* tgid (thread_start: the new task's) */
 	__u32 tid;	 /* thread id (thread_start: the new task's) */
 	__s32 mm_users;	 /* of the task's mm; -1: no mm (kernel thread) */
@@ -98,7 +99,9 @@ struct kmt_event {
 	__u64 bytes_req;
 	__u64 bytes_alloc; /* kfree of a tracked allocation: its bytes_alloc */
 	__u32 gfp;
-	__u32 flags; /* KMT_F_* */
+	/* allocations with --stacks: the id of the kernel stack in the `stacks`
+	 * map (bpf/stacks.bpf.h), or the negative error it got instead */
+	__s32 stack_id;
 	char comm[KMT_COMM_LEN];
 	/* kmalloc/kfree, vmalloc/vfree, per-CPU records end here (KMT_EVENT_KMEM_SIZE) */
 	union {

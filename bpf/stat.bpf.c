@@ -4,6 +4,7 @@
  * No ring buffer: every event only updates per-CPU rows and totals, plus
  * (kmalloc/kfree) one shared pointer table (bpf/ptrtab.h) to attribute
  * frees.  The entry points are bpf/kmem.bpf.h's, the filter bpf/filter.bpf.h.
+ * With --folded, also allocations and bytes per kernel stack (bpf/stacks.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -12,6 +13,7 @@
 #include "stat.h"
 #include "ptrtab.h"
 #include "filter.bpf.h"
+#include "stacks.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -85,8 +87,34 @@ struct {
 	__type(value, struct kmstat_totals);
 } totals SEC(".maps");
 
+/* --folded: per stack id (user space sizes it to --stack-storage + errors). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KMT_STACK_ENTRIES + 16);
+	__type(key, __s32);
+	__type(value, struct kmstat_stack);
+} stack_w SEC(".maps");
+
 #define KMT_HOOK_FREE
 #include "kmem.bpf.h"
+
+/* --folded: one allocation of BYTES with CTX's kernel stack. */
+static __always_inline void weigh_stack(void *ctx, __u64 bytes)
+{
+	struct kmstat_stack zero = {}, *w;
+	__s32 id;
+
+	if (!want_stacks)
+		return;
+	id = kmt_stack_id(ctx);
+	w = kmt_lookup_or_try_init(&stack_w, &id, &zero);
+	if (!w) {
+		kmt_count(KMT_CNT_STACKW_FULL);
+		return;
+	}
+	w->count++;
+	w->bytes += bytes;
+}
 
 static __always_inline bool filtering(void)
 {
@@ -172,7 +200,7 @@ static __always_inline void credit_free(struct kmstat_totals *t, __s64 idx, __u6
 	s->bytes_freed += bytes;
 }
 
-static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u64 alloc,
+static __always_inline void on_alloc(void *ctx, __u64 call_site, __u64 ptr, __u64 req, __u64 alloc,
 				     const struct kmem_cache *cache)
 {
 	__u64 key = kmt_alloc_key(&(struct kmt_alloc){.ptr = ptr, .family = KMT_FAM_KMALLOC});
@@ -190,6 +218,7 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u6
 	t->allocs++;
 	t->bytes_req += req;
 	t->bytes_alloc += alloc;
+	weigh_stack(ctx, alloc);
 
 	idx = row_index(by_cache ? (__u64)cache : by_size ? alloc : call_site);
 	if (by_cache && idx >= 0 && !bpf_map_lookup_elem(&cache_names, &(__u64){(__u64)cache})) {
@@ -264,7 +293,7 @@ static __always_inline void on_free(__u64 ptr, bool bulk)
 	credit_free(t, idx, bytes);
 }
 
-static __always_inline void on_page_alloc(bool ok, __u32 order, __u32 gfp)
+static __always_inline void on_page_alloc(void *ctx, bool ok, __u32 order, __u32 gfp)
 {
 	struct kmstat_page_key k = {.order = order, .gfp = gfp};
 	struct kmstat_page zero = {}, *r;
@@ -276,6 +305,7 @@ static __always_inline void on_page_alloc(bool ok, __u32 order, __u32 gfp)
 	if (ok) {
 		t->page_allocs++;
 		t->pages_alloc += n;
+		weigh_stack(ctx, n * 4096);
 	} else {
 		t->page_alloc_fails++;
 	}
@@ -307,9 +337,9 @@ static __always_inline void on_page_free(__u32 order)
 static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 {
 	if (a->family == KMT_FAM_PAGE)
-		on_page_alloc(a->ptr != 0, a->order, a->gfp);
+		on_page_alloc(ctx, a->ptr != 0, a->order, a->gfp);
 	else
-		on_alloc(a->call_site, a->ptr, a->bytes_req, a->bytes_alloc, a->cache);
+		on_alloc(ctx, a->call_site, a->ptr, a->bytes_req, a->bytes_alloc, a->cache);
 	return 0;
 }
 

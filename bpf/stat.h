@@ -64,6 +64,13 @@ struct kmstat_cache_name {
 	char name[KMT_CACHE_LEN];
 };
 
+/* --folded: allocations and their bytes (bytes_alloc; pages: page bytes)
+ * per kernel stack id (bpf/stacks.bpf.h; an error id for those without). */
+struct kmstat_stack {
+	__u64 count;
+	__u64 bytes;
+};
+
 #define KMSTAT_MAX_SITES   8192
 #define KMSTAT_MAX_PTRS	   131072
 #define KMSTAT_MAX_PAGEKEY 4096

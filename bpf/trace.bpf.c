@@ -5,7 +5,8 @@
  * filtered in the kernel (bpf/filter.bpf.h) and sent through the ring buffer
  * (bpf/ringbuf.bpf.h).  Frees are matched to their allocation in the pointer
  * table (bpf/ptrtab.h), so a free of something allocated within the filter
- * is reported whoever frees it.
+ * is reported whoever frees it.  With --stacks each allocation carries the id
+ * of its kernel stack (bpf/stacks.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,6 +16,7 @@
 #include "ptrtab.h"
 #include "filter.bpf.h"
 #include "ringbuf.bpf.h"
+#include "stacks.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -78,6 +80,7 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 			kmt_cache_name(a->cache, e->cache);
 	}
 	kmt_ev_current(e, id);
+	e->stack_id = kmt_stack_id(ctx);
 	e->call_site = page ? via : a->call_site;
 	e->via = via;
 	e->bytes_alloc = a->bytes_alloc;

@@ -45,6 +45,10 @@ enum kmt_opt {
 	KMT_O_JSON,
 	KMT_O_KO,
 	KMT_O_PERFETTO,
+	KMT_O_STACKS, /* trace: kernel stacks; trace, stat: folded stacks */
+	KMT_O_FOLDED,
+	KMT_O_FOLDED_WEIGHT,
+	KMT_O_STACK_STORAGE,
 	KMT_O_STATS,
 	KMT_O_VERBOSE,
 	KMT_O_HELP,
@@ -63,6 +67,12 @@ enum kmt_kind {
 	KMT_K_CHOICE,	/* int, one of choices[] */
 	KMT_K_MODE,	/* int = choices[0].value; options sharing the field exclude each other */
 	KMT_K_FAMILIES, /* unsigned int: 1 << enum kmt_family for each name of a comma list */
+};
+
+/* --folded-weight */
+enum kmt_folded_weight {
+	KMT_WEIGHT_BYTES = 0,
+	KMT_WEIGHT_COUNT,
 };
 
 struct kmt_choice {
@@ -110,6 +120,11 @@ struct kmt_args {
 	bool json, verbose, help;
 	bool stats; /* --stats: the BPF programs' own cost at the end */
 	const char *ko, *perfetto;
+	/* kernel stacks: --stacks, --folded FILE, --folded-weight, --stack-storage */
+	bool stacks;
+	const char *folded;
+	int folded_weight; /* enum kmt_folded_weight */
+	uint64_t stack_storage;
 	/* INTERVAL [COUNT] */
 	double interval;       /* 0: none given */
 	uint64_t count;	       /* 0: none */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The live-allocation mirror (open addressing, linear probing, backward-shift
- * deletion; grows up to a maximum, or while memory lasts) and the leak report
- * formatting.
+ * deletion; grows up to a maximum, or while memory lasts), and its
+ * allocations grouped by kernel stack.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -165,6 +165,7 @@ bool kmt_live_event(struct kmt_live *t, const struct kmt_event *e, struct kmt_li
 		a.order = e->order;
 		a.pid = e->pid;
 		a.tid = e->tid;
+		a.stack_id = e->stack_id;
 		memcpy(a.comm, e->comm, sizeof(a.comm));
 		if (e->type == KMT_EV_CACHE_ALLOC)
 			memcpy(a.cache, e->cache, sizeof(a.cache));
@@ -203,4 +204,53 @@ struct kmt_live_alloc *kmt_live_take_all(struct kmt_live *t, size_t *n)
 	qsort(v, k, sizeof(*v), cmp_ts);
 	*n = k;
 	return v;
+}
+
+static int cmp_stack_id(const void *x, const void *y)
+{
+	int32_t a = ((const struct kmt_live_alloc *)x)->stack_id,
+		b = ((const struct kmt_live_alloc *)y)->stack_id;
+
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_group(const void *x, const void *y)
+{
+	const struct kmt_live_group *a = x, *b = y;
+
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
+}
+
+struct kmt_live_group *kmt_live_by_stack(const struct kmt_live_alloc *v, size_t n, size_t *ng)
+{
+	struct kmt_live_alloc *s;
+	struct kmt_live_group *g;
+	size_t k = 0;
+
+	*ng = 0;
+	if (!n)
+		return NULL;
+	s = malloc(n * sizeof(*s));
+	g = malloc(n * sizeof(*g));
+	if (!s || !g) {
+		free(s);
+		free(g);
+		return NULL;
+	}
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_stack_id);
+	for (size_t i = 0; i < n; i++) {
+		if (!k || g[k - 1].stack_id != s[i].stack_id)
+			g[k++] = (struct kmt_live_group){.stack_id = s[i].stack_id};
+		g[k - 1].count++;
+		g[k - 1].bytes += s[i].bytes_alloc;
+	}
+	free(s);
+	qsort(g, k, sizeof(*g), cmp_group);
+	*ng = k;
+	return g;
 }

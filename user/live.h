@@ -24,6 +24,7 @@ struct kmt_live_alloc {
 	uint32_t kind; /* the allocation's event type (KMT_EV_KMALLOC, ...) */
 	uint32_t order;
 	uint32_t pid, tid;
+	int32_t stack_id; /* --stacks: its kernel stack (kmt_event.stack_id) */
 	char comm[KMT_COMM_LEN];
 	char cache[KMT_CACHE_LEN]; /* KMT_EV_CACHE_ALLOC */
 };
@@ -63,5 +64,18 @@ void kmt_live_add(struct kmt_live *t, const struct kmt_live_alloc *a);
  * when empty or on ENOMEM), *N entries.
  */
 struct kmt_live_alloc *kmt_live_take_all(struct kmt_live *t, size_t *n);
+
+/* Allocations with one kernel stack (--stacks). */
+struct kmt_live_group {
+	int32_t stack_id; /* an error id groups the allocations with that error */
+	uint64_t count, bytes;
+};
+
+/*
+ * V[0..N) grouped by stack, largest bytes (bytes_alloc) first, then most
+ * allocations, then lowest id: a malloc()ed array of *NG groups (NULL when N
+ * is 0 or on ENOMEM).
+ */
+struct kmt_live_group *kmt_live_by_stack(const struct kmt_live_alloc *v, size_t n, size_t *ng);
 
 #endif /* KMT_LIVE_H */

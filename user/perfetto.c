@@ -13,6 +13,7 @@
 #include "fmt.h"
 #include "trace_output.h"
 #include "perfetto.h"
+#include "util.h"
 
 #define PF_PROCS   8192 /* processes with counters (power of two) */
 #define PF_THREADS 4096 /* thread-name cache slots */
@@ -53,35 +54,15 @@ struct kmt_pf *kmt_pf_fdopen(FILE *f)
 	return pf;
 }
 
-/*
- * The file holds kernel addresses (allocation pointers, call sites): created
- * 0600 like perf.data; a regular file that already exists loses its group and
- * other permissions before anything is written to it (failing that, it is
- * not written).  Devices and FIFOs (/dev/stdout, a pipe) are left as they are.
- */
+/* The file holds kernel addresses (allocation pointers, call sites): created
+ * 0600 like perf.data (kmt_fopen_private). */
 struct kmt_pf *kmt_pf_open(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), e;
+	FILE *f = kmt_fopen_private(path);
 	struct kmt_pf *pf;
-	struct stat st;
-	FILE *f;
 
-	if (fd < 0)
+	if (!f)
 		return NULL;
-	if (fstat(fd, &st) ||
-	    (S_ISREG(st.st_mode) && (st.st_mode & 077) && fchmod(fd, st.st_mode & 0700))) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return NULL;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return NULL;
-	}
 	pf = kmt_pf_fdopen(f);
 	if (!pf) {
 		fclose(f);

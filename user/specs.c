@@ -31,6 +31,12 @@ static const struct kmt_choice sorts[] = {
     {NULL, 0},
 };
 
+static const struct kmt_choice weights[] = {
+    {"bytes", KMT_WEIGHT_BYTES},
+    {"count", KMT_WEIGHT_COUNT},
+    {NULL, 0},
+};
+
 static const struct kmt_choice mode_caller[] = {{"caller", STAT_CALLER}};
 static const struct kmt_choice mode_alloc[] = {{"alloc", STAT_ALLOC}};
 static const struct kmt_choice mode_page[] = {{"page", STAT_PAGE}};
@@ -79,7 +85,9 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
     [KMT_O_SORT] = {KMT_O_SORT, 's', "sort", "KEY",
 		    "bytes (default), hits, frag or outstanding (not with --page)", KMT_K_CHOICE,
 		    ARG(sort), 0, 0, sorts},
-    [KMT_O_LINES] = {KMT_O_LINES, 'l', "lines", "N", "print the top N rows (default 10, 0 = all)",
+    [KMT_O_LINES] = {KMT_O_LINES, 'l', "lines", "N",
+		     "print the top N rows (trace --stacks: the top N stacks of\n"
+		     "the outstanding and leak reports; default 10, 0 = all)",
 		     KMT_K_U64, ARG(lines), 0, 1000000, NULL},
     [KMT_O_MAX_TRACKED] = {KMT_O_MAX_TRACKED, 0, "max-tracked", "N",
 			   "room for N live allocations, to match their kfree\n"
@@ -113,6 +121,23 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 			"ui.perfetto.dev / chrome://tracing: events per thread,\n"
 			"mm_users (and outstanding_bytes) counters per process",
 			KMT_K_PATH, ARG(perfetto), 0, 0, NULL},
+    [KMT_O_STACKS] = {KMT_O_STACKS, 0, "stacks", NULL,
+		      "the kernel stack of each allocation, under its event\n"
+		      "(JSON: \"stack\"), and the outstanding allocations grouped\n"
+		      "by stack at the end and in the leak report",
+		      KMT_K_FLAG, ARG(stacks), 0, 0, NULL},
+    [KMT_O_FOLDED] = {KMT_O_FOLDED, 0, "folded", "FILE",
+		      "also write the allocations' kernel stacks as folded\n"
+		      "stacks (flamegraph.pl, inferno, speedscope), created 0600",
+		      KMT_K_PATH, ARG(folded), 0, 0, NULL},
+    [KMT_O_FOLDED_WEIGHT] = {KMT_O_FOLDED_WEIGHT, 0, "folded-weight", "W",
+			     "bytes: each stack weighs the bytes allocated (default);\n"
+			     "count: the allocations",
+			     KMT_K_CHOICE, ARG(folded_weight), 0, 0, weights},
+    [KMT_O_STACK_STORAGE] = {KMT_O_STACK_STORAGE, 0, "stack-storage", "N",
+			     "room for N unique kernel stacks (default 16384); an\n"
+			     "allocation whose stack finds no room is counted",
+			     KMT_K_U64, ARG(stack_storage), 1, 1048576, NULL},
     [KMT_O_STATS] = {KMT_O_STATS, 0, "stats", NULL,
 		     "at the end, what each BPF program cost (runs, ns per run,\n"
 		     "CPU share) from the kernel's run-time statistics",
@@ -125,25 +150,50 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 /* ---- trace ------------------------------------------------------------------------- */
 
 static const enum kmt_opt trace_opts[] = {
-    KMT_O_PID,	    KMT_O_COMM,	    KMT_O_MODULE,   KMT_O_DIRECT, KMT_O_SETTLE, KMT_O_FAMILY,
-    KMT_O_MIN_SIZE, KMT_O_MAX_SIZE, KMT_O_DURATION, KMT_O_JSON,	  KMT_O_KO,	KMT_O_PERFETTO,
-    KMT_O_STATS,    KMT_O_VERBOSE,  KMT_O_HELP,	    KMT_O_NONE,
+    KMT_O_PID,		 KMT_O_COMM,   KMT_O_MODULE,   KMT_O_DIRECT,
+    KMT_O_SETTLE,	 KMT_O_FAMILY, KMT_O_MIN_SIZE, KMT_O_MAX_SIZE,
+    KMT_O_DURATION,	 KMT_O_JSON,   KMT_O_KO,       KMT_O_PERFETTO,
+    KMT_O_STACKS,	 KMT_O_LINES,  KMT_O_FOLDED,   KMT_O_FOLDED_WEIGHT,
+    KMT_O_STACK_STORAGE, KMT_O_STATS,  KMT_O_VERBOSE,  KMT_O_HELP,
+    KMT_O_NONE,
 };
 
 static void trace_defaults(struct kmt_args *a)
 {
 	a->settle = 1.0;
+	a->lines = 10;
+	a->stack_storage = KMT_STACK_ENTRIES;
+}
+
+/* Options that only mean something with kernel stacks. */
+static int stacks_check(const struct kmt_args *a, bool stacks, char *err, size_t errlen)
+{
+	if (!a->folded && a->given[KMT_O_FOLDED_WEIGHT])
+		return kmt_fail(err, errlen, "--folded-weight needs --folded FILE");
+	if (!stacks && !a->folded && a->given[KMT_O_STACK_STORAGE])
+		return kmt_fail(err, errlen, "--stack-storage needs --stacks or --folded FILE");
+	return 0;
+}
+
+static int trace_check(const struct kmt_args *a, char *err, size_t errlen)
+{
+	if (!a->stacks && a->given[KMT_O_LINES])
+		return kmt_fail(err, errlen, "-l/--lines needs --stacks (the stacks it prints)");
+	return stacks_check(a, a->stacks, err, errlen);
 }
 
 const struct kmt_cmd_spec kmt_trace_spec = {
     .name = "trace",
     .synopsis = "[-p PID | -c COMM | -- CMD [ARGS...]] [-m MODULE] [--family LIST]\n"
 		"                     [--min-size N] [--max-size N] [-d SECONDS] [--json]\n"
-		"                     [--direct] [--settle S] [--ko PATH] [--perfetto FILE] [-v]\n",
+		"                     [--direct] [--settle S] [--ko PATH] [--perfetto FILE]\n"
+		"                     [--stacks [-l N]] [--folded FILE [--folded-weight W]]\n"
+		"                     [--stack-storage N] [-v]\n",
     .about = "Every allocation and free (kmalloc, named caches, pages, vmalloc, per-CPU),\n"
 	     "thread and module event, as it happens.\n",
     .opts = trace_opts,
     .takes_cmd = true,
+    .check = trace_check,
     .defaults = trace_defaults,
 };
 
@@ -175,9 +225,10 @@ const struct kmt_cmd_spec kmt_hist_spec = {
 /* ---- stat -------------------------------------------------------------------------- */
 
 static const enum kmt_opt stat_opts[] = {
-    KMT_O_CALLER,      KMT_O_ALLOC, KMT_O_PAGE,	   KMT_O_CACHE,	   KMT_O_PID,
-    KMT_O_COMM,	       KMT_O_SORT,  KMT_O_LINES,   KMT_O_DURATION, KMT_O_JSON,
-    KMT_O_MAX_TRACKED, KMT_O_STATS, KMT_O_VERBOSE, KMT_O_HELP,	   KMT_O_NONE,
+    KMT_O_CALLER,      KMT_O_ALLOC,  KMT_O_PAGE,	  KMT_O_CACHE,	       KMT_O_PID,
+    KMT_O_COMM,	       KMT_O_SORT,   KMT_O_LINES,	  KMT_O_DURATION,      KMT_O_JSON,
+    KMT_O_MAX_TRACKED, KMT_O_FOLDED, KMT_O_FOLDED_WEIGHT, KMT_O_STACK_STORAGE, KMT_O_STATS,
+    KMT_O_VERBOSE,     KMT_O_HELP,   KMT_O_NONE,
 };
 
 static void stat_defaults(struct kmt_args *a)
@@ -186,19 +237,22 @@ static void stat_defaults(struct kmt_args *a)
 	a->sort = STAT_SORT_BYTES;
 	a->lines = 10;
 	a->max_tracked = KMSTAT_MAX_PTRS;
+	a->stack_storage = KMT_STACK_ENTRIES;
 }
 
 static int stat_check(const struct kmt_args *a, char *err, size_t errlen)
 {
 	if (stat_sort_valid(a->mode, a->sort))
 		return kmt_fail(err, errlen, "--sort frag/outstanding do not apply to --page");
-	return 0;
+	return stacks_check(a, false, err, errlen);
 }
 
 const struct kmt_cmd_spec kmt_stat_spec = {
     .name = "stat",
-    .synopsis = "[--caller | --alloc | --page | --cache] [-p PID | -c COMM] [--sort KEY]\n"
-		"                    [-l N] [-d SECONDS] [--json] [--max-tracked N] [-v]\n",
+    .synopsis =
+	"[--caller | --alloc | --page | --cache] [-p PID | -c COMM] [--sort KEY]\n"
+	"                    [-l N] [-d SECONDS] [--json] [--max-tracked N]\n"
+	"                    [--folded FILE [--folded-weight W]] [--stack-storage N] [-v]\n",
     .about = "Kernel allocator statistics aggregated in BPF until Ctrl-C or -d, then a table.\n"
 	     "Frees of the -p/-c tasks' allocations are matched whoever frees them.\n",
     .opts = stat_opts,

@@ -3,7 +3,8 @@
  * kmtrace stat: perf-kmem-stat-like numbers, live.  bpf/stat.bpf.c aggregates
  * every kmalloc/kfree (or page alloc/free) of the target in per-CPU maps;
  * this file loads it (user/loader.c), waits for Ctrl-C or -d, reads the maps
- * once and prints the tables (user/stat_report.c).
+ * once and prints the tables (user/stat_report.c).  --folded: allocations
+ * per kernel stack, written as folded stacks (user/stacks.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "gfp.h"
 #include "loader.h"
 #include "ptrtab.h"
+#include "stacks.h"
 #include "stat_report.h"
 #include "symbols.h"
 #include "target.h"
@@ -30,6 +32,7 @@ struct stat_run {
 	struct kmt_target tg;
 	struct kmt_loader ld;
 	struct stat_bpf *skel;
+	FILE *folded; /* --folded */
 };
 
 static int prepare(void *skel, void *arg)
@@ -52,6 +55,12 @@ static int prepare(void *skel, void *arg)
 		obj->rodata->pt_mask = sets - 1;
 		bpf_map__set_max_entries(obj->maps.pages, 1);
 	}
+	obj->rodata->want_stacks = r->a->folded != NULL;
+	if (bpf_map__set_max_entries(obj->maps.stacks,
+				     r->a->folded ? (__u32)r->a->stack_storage : 1) ||
+	    bpf_map__set_max_entries(obj->maps.stack_w,
+				     r->a->folded ? (__u32)r->a->stack_storage + 16 : 1))
+		return -1;
 	return 0;
 }
 
@@ -209,13 +218,74 @@ static const char *cache_fmt(void *arg, __u64 key, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * --folded: the allocations per stack (`stack_w`) with their stacks named
+ * (read before the object is unloaded) into a new kmt_stacks; NULL on
+ * ENOMEM (said).
+ */
+static struct kmt_stacks *read_stacks(struct stat_run *r, struct kmt_syms *syms)
+{
+	int fd = bpf_map__fd(r->skel->maps.stack_w), ncpu = libbpf_num_possible_cpus();
+	struct kmt_stacks *s = kmt_stacks_new(bpf_map__fd(r->skel->maps.stacks),
+					      bpf_map__max_entries(r->skel->maps.stacks), syms);
+	struct kmstat_stack *vals = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*vals)) : NULL;
+	__s32 key, next, *cur = NULL;
+
+	if (!s || !vals)
+		goto nomem;
+	while (bpf_map_get_next_key(fd, cur, &next) == 0) {
+		struct kmstat_stack w;
+
+		key = next;
+		cur = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		kmt_sum_u64((uint64_t *)&w, vals, sizeof(w), ncpu);
+		if (kmt_stacks_add(s, key, w.count, w.bytes))
+			goto nomem;
+	}
+	free(vals);
+	return s;
+nomem:
+	fprintf(stderr, "kmtrace: stat: out of memory: no --folded file\n");
+	kmt_stacks_free(s);
+	free(vals);
+	return NULL;
+}
+
+/* --folded at the end: the file written, what was lost said.  0 or 1. */
+static int write_folded(struct stat_run *r, struct kmt_stacks *s)
+{
+	int cfd = bpf_map__fd(r->skel->maps.counters), err = 0;
+	uint64_t full = kmt_counter(cfd, KMT_CNT_STACKW_FULL);
+
+	kmt_stacks_report(s, "--folded", kmt_counter(cfd, KMT_CNT_STACKID_COLLIDE),
+			  kmt_counter(cfd, KMT_CNT_STACKID_FULL),
+			  kmt_counter(cfd, KMT_CNT_STACKID_ERR));
+	if (full)
+		fprintf(stderr,
+			"kmtrace: --folded: %llu allocations not weighed: the per-stack "
+			"table was full\n",
+			(unsigned long long)full);
+	if (!s || kmt_stacks_write_folded(s, r->folded, r->a->folded_weight == KMT_WEIGHT_COUNT))
+		err = s ? (errno ? errno : EIO) : ENOMEM;
+	if (fclose(r->folded) && !err)
+		err = errno ? errno : EIO;
+	r->folded = NULL;
+	if (err)
+		fprintf(stderr, "kmtrace: --folded %s: %s\n", r->a->folded, strerror(err));
+	return err ? 1 : 0;
+}
+
 static int report(struct stat_run *r, double seconds)
 {
 	struct cache_names names = {0};
 	const struct kmt_args *a = r->a;
 	struct stat_report rep = {};
 	struct kmt_syms *syms = NULL;
+	struct kmt_stacks *stacks = NULL;
 	struct kmstat_totals tot = {};
+	int ret;
 	struct stat_row *rows;
 	char scope[64] = "all";
 	size_t n;
@@ -243,9 +313,13 @@ static int report(struct stat_run *r, double seconds)
 		rep.sym = cache_fmt;
 		rep.sym_arg = &names;
 	}
+	if (a->mode == STAT_CALLER || r->folded)
+		syms = kmt_syms_open(NULL, NULL);
+	if (r->folded && syms)
+		stacks = read_stacks(r, syms); /* before the object is gone */
+	ret = r->folded ? write_folded(r, stacks) : 0;
 	kmt_unload(&r->ld);
 	if (a->mode == STAT_CALLER) {
-		syms = kmt_syms_open(NULL, NULL);
 		rep.sym = syms ? sym_fmt : NULL;
 		rep.sym_arg = syms;
 	}
@@ -253,10 +327,11 @@ static int report(struct stat_run *r, double seconds)
 	stat_sort_rows(rows, n, rep.mode, rep.sort);
 	stat_print_rows(stdout, &rep, rows, n);
 	stat_print_totals(stdout, &rep, &tot);
+	kmt_stacks_free(stacks);
 	kmt_syms_close(syms);
 	free(names.e);
 	free(rows);
-	return kmt_out_end(0);
+	return kmt_out_end(ret);
 }
 
 int cmd_stat(int argc, char **argv)
@@ -270,8 +345,17 @@ int cmd_stat(int argc, char **argv)
 	ret = kmt_cli(&kmt_stat_spec, argc, argv, &a);
 	if (ret)
 		return ret == KMT_CLI_EXIT_OK ? 0 : ret;
-	if (kmt_loader_check("stat") || kmt_target_open(&r.tg, &a))
+	if (kmt_loader_check("stat"))
 		return 1;
+	if (a.folded && !(r.folded = kmt_fopen_private(a.folded))) {
+		fprintf(stderr, "kmtrace: cannot create --folded %s: %s\n", a.folded,
+			strerror(errno));
+		return 1;
+	}
+	if (kmt_target_open(&r.tg, &a)) {
+		fclose(r.folded);
+		return 1;
+	}
 	pages = a.mode == STAT_PAGE;
 	caches = a.mode == STAT_CACHE;
 	r.ld = (struct kmt_loader){
@@ -302,5 +386,7 @@ int cmd_stat(int argc, char **argv)
 out:
 	kmt_unload(&r.ld);
 	kmt_target_close(&r.tg, ret != 0);
+	if (r.folded)
+		fclose(r.folded);
 	return ret;
 }

@@ -3,7 +3,8 @@
  * `kmtrace trace`: load bpf/trace.bpf.c (user/loader.c) with the target's
  * filter (user/target.c), print every event as it comes (user/trace_output.c,
  * names from user/symbols.c), report what -m's module left allocated when it
- * is freed (user/live.c), print a summary.
+ * is freed (user/live.c), print a summary.  With --stacks / --folded, each
+ * allocation's kernel stack (user/stacks.c).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -22,6 +23,7 @@
 #include "loader.h"
 #include "perfetto.h"
 #include "ptrtab.h"
+#include "stacks.h"
 #include "symbols.h"
 #include "target.h"
 #include "trace_output.h"
@@ -38,8 +40,11 @@ struct trace_run {
 	struct kmt_loader ld;
 	struct trace_bpf *skel;
 	struct kmt_syms *syms;
-	struct kmt_live *live; /* allocations seen and not freed (-m, --perfetto) */
-	struct kmt_pf *pf;     /* --perfetto */
+	struct kmt_live *live;	   /* allocations seen and not freed (-m, --perfetto) */
+	struct kmt_pf *pf;	   /* --perfetto */
+	struct kmt_stacks *stacks; /* --stacks, --folded */
+	FILE *folded;		   /* --folded */
+	int folded_err;		   /* its errno, 0 if none */
 	uint64_t t0;
 	uint64_t count[KMT_EV_MAX];
 	uint64_t bytes_alloc, bytes_freed;
@@ -55,7 +60,7 @@ struct trace_run {
 	uint64_t untracked_seen, untracked_reported, lost_reported, leaks_untracked;
 	uint32_t ring_size; /* KMTRACE_RING_SIZE (testing), 0: the object's */
 	bool out_err;
-	char line[4096];
+	char line[32768]; /* an event with its stack: 64 frames of up to 256 bytes */
 };
 
 /*
@@ -128,7 +133,9 @@ static int prepare(void *skel, void *arg)
 	 * filled; the loop also polls every KMT_POLL_MS */
 	s->rodata->wakeup_bytes = bpf_map__max_entries(s->maps.events) / 8;
 	s->rodata->pt_mask = bpf_map__max_entries(s->maps.allocs) - 1;
-	return 0;
+	s->rodata->want_stacks = r->a->stacks || r->a->folded;
+	return bpf_map__set_max_entries(s->maps.stacks,
+					s->rodata->want_stacks ? (__u32)r->a->stack_storage : 1);
 }
 
 /* ---- events ------------------------------------------------------------------------ */
@@ -139,6 +146,58 @@ static void put_line(struct trace_run *r)
 		kmt_out_failed();
 		r->out_err = true;
 	}
+}
+
+/* Stack ID as printed: its frames, or why it has none. */
+static struct kmt_ev_stack ev_stack(struct trace_run *r, int32_t id)
+{
+	const struct kmt_stack *st = kmt_stacks_get(r->stacks, id);
+
+	if (st)
+		return (struct kmt_ev_stack){(const char *const *)st->sym, st->n, NULL};
+	return (struct kmt_ev_stack){NULL, 0,
+				     id < 0 ? kmt_stack_error(id) : "not in the stack map"};
+}
+
+/*
+ * --stacks: the allocations V[0..N) grouped by kernel stack, the top -l
+ * groups, largest first: a title (WHAT) and each group with its frames, or
+ * one JSON object per group (EVENT, with MODULE when not NULL).
+ */
+static void stack_groups(struct trace_run *r, const char *what, const char *event,
+			 const char *module, const struct kmt_live_alloc *v, size_t n)
+{
+	size_t ng, top;
+	uint64_t bytes = 0;
+	struct kmt_live_group *g = kmt_live_by_stack(v, n, &ng);
+
+	if (!g) {
+		if (n)
+			fprintf(stderr, "kmtrace: out of memory: %s not grouped by stack\n", what);
+		return;
+	}
+	top = r->a->lines && r->a->lines < ng ? (size_t)r->a->lines : ng;
+	for (size_t i = 0; i < ng; i++)
+		bytes += g[i].bytes;
+	if (!r->a->json) {
+		kmt_format_stacks_title(what, n, bytes, ng, top, r->line, sizeof(r->line));
+		put_line(r);
+	}
+	for (size_t i = 0; i < top && !r->out_err; i++) {
+		struct kmt_ev_stack st = ev_stack(r, g[i].stack_id);
+
+		if (r->a->json) {
+			kmt_format_stack_group_json(event, module, i + 1, g[i].count, g[i].bytes,
+						    &st, r->line, sizeof(r->line));
+		} else {
+			kmt_format_stack_group_text(g[i].count, g[i].bytes, r->line,
+						    sizeof(r->line));
+			put_line(r);
+			kmt_format_stack_text(&st, r->line, sizeof(r->line));
+		}
+		put_line(r);
+	}
+	free(g);
 }
 
 /*
@@ -194,6 +253,30 @@ static void report_leaks(struct trace_run *r, const struct kmt_event *e)
 						sizeof(r->line));
 		put_line(r);
 	}
+	if (r->a->stacks && n && !r->out_err) {
+		char what[KMT_MODNAME_LEN + 32];
+
+		snprintf(what, sizeof(what), "leaks of module %s", e->module);
+		stack_groups(r, what, "leak_stack", e->module, v, n);
+	}
+	free(v);
+}
+
+/* --stacks, at the end: what is still allocated (as the events showed it),
+ * grouped by stack. */
+static void outstanding_stacks(struct trace_run *r)
+{
+	struct kmt_live_alloc *v;
+	size_t n;
+
+	if (!r->a->stacks || r->out_err)
+		return;
+	v = kmt_live_take_all(r->live, &n);
+	if (!r->a->json)
+		putchar('\n');
+	stack_groups(r, "outstanding at the end", "outstanding_stack", NULL, v, n);
+	if (!n && !r->a->json)
+		printf("--- outstanding at the end by kernel stack: none ---\n");
 	free(v);
 }
 
@@ -271,11 +354,30 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (!kmt_live_event(r->live, &e, &gone))
 		freed_late(r, &e);
 	kmt_pf_event(r->pf, &e, sym, gone.pid);
-	if (r->a->json)
-		kmt_format_json(&e, sym, mod, via, r->line, sizeof(r->line));
-	else
-		kmt_format_text(&e, r->t0, sym, via, r->line, sizeof(r->line));
-	put_line(r);
+	if (r->stacks && kmt_event_is_alloc(e.type)) {
+		struct kmt_ev_stack st = ev_stack(r, e.stack_id); /* names it on first sight */
+
+		if (r->folded && kmt_stacks_add(r->stacks, e.stack_id, 1, e.bytes_alloc))
+			r->folded_err = ENOMEM;
+		if (r->a->json) {
+			kmt_format_json_stack(&e, sym, mod, via, r->a->stacks ? &st : NULL, r->line,
+					      sizeof(r->line));
+			put_line(r);
+		} else {
+			kmt_format_text(&e, r->t0, sym, via, r->line, sizeof(r->line));
+			put_line(r);
+			if (r->a->stacks) {
+				kmt_format_stack_text(&st, r->line, sizeof(r->line));
+				put_line(r);
+			}
+		}
+	} else {
+		if (r->a->json)
+			kmt_format_json(&e, sym, mod, via, r->line, sizeof(r->line));
+		else
+			kmt_format_text(&e, r->t0, sym, via, r->line, sizeof(r->line));
+		put_line(r);
+	}
 	if (e.type == KMT_EV_MODULE_FREE) {
 		if (r->a->module[0] && !strcmp(e.module, r->a->module)) {
 			verdict(r, true); /* an earlier unload's, if still pending */
@@ -412,6 +514,34 @@ static void summary(struct trace_run *r, int cmd_status)
 		printf("command exit status: %d\n", cmd_status);
 }
 
+/* --stacks / --folded at the end: the folded file written, what was lost
+ * said on stderr.  0, or 1 when the file could not be written. */
+static int stacks_end(struct trace_run *r)
+{
+	int cfd = bpf_map__fd(r->skel->maps.counters), ret = 0;
+
+	if (!r->stacks)
+		return 0;
+	kmt_stacks_report(r->stacks, r->a->folded ? "--folded" : "--stacks",
+			  kmt_counter(cfd, KMT_CNT_STACKID_COLLIDE),
+			  kmt_counter(cfd, KMT_CNT_STACKID_FULL),
+			  kmt_counter(cfd, KMT_CNT_STACKID_ERR));
+	if (!r->folded)
+		return 0;
+	if (!r->folded_err &&
+	    kmt_stacks_write_folded(r->stacks, r->folded, r->a->folded_weight == KMT_WEIGHT_COUNT))
+		r->folded_err = errno ? errno : EIO;
+	if (fclose(r->folded) && !r->folded_err)
+		r->folded_err = errno ? errno : EIO;
+	r->folded = NULL;
+	if (r->folded_err) {
+		fprintf(stderr, "kmtrace: --folded %s: %s\n", r->a->folded,
+			strerror(r->folded_err));
+		ret = 1;
+	}
+	return ret;
+}
+
 /* ---- the command ---------------------------------------------------------------------- */
 
 /*
@@ -484,11 +614,12 @@ static int run(struct trace_run *r)
 		ring_buffer__consume(rb); /* drain */
 	if (!r->out_err)
 		verdict(r, true); /* a pending one, before its settle time is over */
+	outstanding_stacks(r);
 	kmt_stats_report(&r->ld);
 	if (!r->out_err)
 		summary(r, cmd_status);
 	ring_buffer__free(rb);
-	return 0;
+	return stacks_end(r);
 }
 
 int cmd_trace(int argc, char **argv)
@@ -515,7 +646,12 @@ int cmd_trace(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	if ((a.module[0] || a.perfetto) &&
+	if (a.folded && !(r.folded = kmt_fopen_private(a.folded))) {
+		fprintf(stderr, "kmtrace: cannot create --folded %s: %s\n", a.folded,
+			strerror(errno));
+		goto out;
+	}
+	if ((a.module[0] || a.perfetto || a.stacks) &&
 	    (!(r.live = kmt_live_new(0)) || !(r.reported = kmt_live_new(0)))) {
 		fprintf(stderr, "kmtrace: out of memory\n");
 		goto out;
@@ -541,6 +677,12 @@ int cmd_trace(int argc, char **argv)
 	if (kmt_load(&r.ld))
 		goto out;
 	r.skel = r.ld.skel;
+	if ((a.stacks || a.folded) &&
+	    !(r.stacks = kmt_stacks_new(bpf_map__fd(r.skel->maps.stacks),
+					bpf_map__max_entries(r.skel->maps.stacks), r.syms))) {
+		fprintf(stderr, "kmtrace: out of memory\n");
+		goto out;
+	}
 	if (a.module[0])
 		preloaded_module(r.skel, a.module);
 	if (kmt_target_attach(&r.tg, &r.ld))
@@ -549,6 +691,9 @@ int cmd_trace(int argc, char **argv)
 out:
 	kmt_unload(&r.ld);
 	kmt_target_close(&r.tg, ret != 0);
+	kmt_stacks_free(r.stacks);
+	if (r.folded)
+		fclose(r.folded);
 	kmt_syms_close(r.syms);
 	kmt_live_free(r.live);
 	kmt_live_free(r.reported);

@@ -84,8 +84,28 @@ static void sb_site(struct kmt_sb *b, const struct kmt_event *e, const char *sym
 		sb_key_str(b, "module", module, KMT_MODNAME_LEN);
 }
 
+/* ,"stack":[...] (and ,"stack_error":... when there is none) */
+static void sb_stack(struct kmt_sb *b, const struct kmt_ev_stack *st)
+{
+	kmt_sb_lit(b, ",\"stack\":[");
+	for (size_t i = 0; st->frames && i < st->n; i++) {
+		if (i)
+			kmt_sb_putc(b, ',');
+		kmt_sb_json_str(b, st->frames[i], 256);
+	}
+	kmt_sb_putc(b, ']');
+	if (!st->frames)
+		sb_key_str(b, "stack_error", st->error ? st->error : "unknown", 128);
+}
+
 int kmt_format_json(const struct kmt_event *e, const char *sym, const char *module, const char *via,
 		    char *buf, size_t len)
+{
+	return kmt_format_json_stack(e, sym, module, via, NULL, buf, len);
+}
+
+int kmt_format_json_stack(const struct kmt_event *e, const char *sym, const char *module,
+			  const char *via, const struct kmt_ev_stack *st, char *buf, size_t len)
 {
 	struct kmt_sb b = {buf, len, 0};
 
@@ -183,6 +203,73 @@ int kmt_format_json(const struct kmt_event *e, const char *sym, const char *modu
 	}
 	kmt_sb_lit(&b, ",\"mm_users\":");
 	kmt_sb_s64(&b, e->mm_users);
+	if (st)
+		sb_stack(&b, st);
+	kmt_sb_putc(&b, '}');
+	return (int)b.used;
+}
+
+int kmt_format_stack_text(const struct kmt_ev_stack *st, char *buf, size_t len)
+{
+	struct kmt_sb b = {buf, len, 0};
+	char f[260];
+
+	if (len)
+		buf[0] = '\0';
+	if (!st->frames) {
+		snprintf(f, sizeof(f), "%s", st->error ? st->error : "unknown");
+		kmt_sb_lit(&b, "    [no stack: ");
+		kmt_sb_mem(&b, f, strlen(kmt_one_line(f)));
+		kmt_sb_putc(&b, ']');
+		return (int)b.used;
+	}
+	for (size_t i = 0; i < st->n; i++) {
+		snprintf(f, sizeof(f), "%s", st->frames[i]);
+		kmt_one_line(f);
+		if (i)
+			kmt_sb_putc(&b, '\n');
+		kmt_sb_lit(&b, "    ");
+		kmt_sb_mem(&b, f, strlen(f));
+	}
+	return (int)b.used;
+}
+
+int kmt_format_stacks_title(const char *what, size_t n, uint64_t bytes, size_t stacks, size_t top,
+			    char *buf, size_t len)
+{
+	char t[48] = "";
+
+	if (top && top < stacks)
+		snprintf(t, sizeof(t), ", the top %zu", top);
+	return snprintf(
+	    buf, len, "--- %s by kernel stack: %zu allocation%s (%llu bytes) in %zu stack%s%s ---",
+	    what, n, n == 1 ? "" : "s", (unsigned long long)bytes, stacks, stacks == 1 ? "" : "s",
+	    t);
+}
+
+int kmt_format_stack_group_text(uint64_t count, uint64_t bytes, char *buf, size_t len)
+{
+	return snprintf(buf, len,
+			"%llu bytes in %llu allocation%s from stack:", (unsigned long long)bytes,
+			(unsigned long long)count, count == 1 ? "" : "s");
+}
+
+int kmt_format_stack_group_json(const char *event, const char *module, size_t rank, uint64_t count,
+				uint64_t bytes, const struct kmt_ev_stack *st, char *buf,
+				size_t len)
+{
+	struct kmt_sb b = {buf, len, 0};
+
+	if (len)
+		buf[0] = '\0';
+	kmt_sb_lit(&b, "{\"event\":");
+	kmt_sb_json_str(&b, event, 64);
+	if (module)
+		sb_key_str(&b, "module", module, KMT_MODNAME_LEN);
+	sb_key_u64(&b, "rank", rank);
+	sb_key_u64(&b, "allocations", count);
+	sb_key_u64(&b, "bytes", bytes);
+	sb_stack(&b, st);
 	kmt_sb_putc(&b, '}');
 	return (int)b.used;
 }

@@ -13,6 +13,14 @@ struct kmt_live_alloc;
 /* "kmalloc", "kfree", "page_alloc", …; "unknown" for anything else. */
 const char *kmt_event_name(unsigned int type);
 
+/* An allocation's kernel stack as printed with its event (--stacks): N
+ * frames, innermost first, or none and ERROR saying why. */
+struct kmt_ev_stack {
+	const char *const *frames;
+	size_t n;
+	const char *error; /* when FRAMES is NULL */
+};
+
 /*
  * One event as one JSON object (no newline).  SYM: call site as
  * "func+0xoff [mod]" or NULL/""; MODULE: the module the event belongs to (its
@@ -21,6 +29,29 @@ const char *kmt_event_name(unsigned int type);
  */
 int kmt_format_json(const struct kmt_event *e, const char *sym, const char *module, const char *via,
 		    char *buf, size_t len);
+/* The same with the event's kernel stack ST (NULL: none) as "stack": an
+ * array of frame strings (and "stack_error" when it has none). */
+int kmt_format_json_stack(const struct kmt_event *e, const char *sym, const char *module,
+			  const char *via, const struct kmt_ev_stack *st, char *buf, size_t len);
+
+/* ST as text lines under its event (joined by '\n', no newline at the end):
+ * "    frame" each, or "    [no stack: ERROR]".  Returns the length needed. */
+int kmt_format_stack_text(const struct kmt_ev_stack *st, char *buf, size_t len);
+
+/*
+ * The outstanding allocations grouped by kernel stack (--stacks): the title
+ * of the report ("--- WHAT by kernel stack: N allocations (B bytes) in S
+ * stacks, the top T ---"), one group's line ("B bytes in N allocations from
+ * stack:", the frames follow as kmt_format_stack_text) and, with --json, one
+ * group as an object: {"event":EVENT,"module":MODULE (when not NULL),
+ * "rank":R,"allocations":N,"bytes":B,"stack":[...]}.
+ */
+int kmt_format_stacks_title(const char *what, size_t n, uint64_t bytes, size_t stacks, size_t top,
+			    char *buf, size_t len);
+int kmt_format_stack_group_text(uint64_t count, uint64_t bytes, char *buf, size_t len);
+int kmt_format_stack_group_json(const char *event, const char *module, size_t rank, uint64_t count,
+				uint64_t bytes, const struct kmt_ev_stack *st, char *buf,
+				size_t len);
 
 /* The text header line (no newline) and one aligned text line (no newline);
  * TIME is seconds since T0_NS. */

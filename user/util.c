@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Time, per-CPU sums, stop signals (see util.h). */
+/* Time, per-CPU sums, stop signals, private files (see util.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "util.h"
@@ -110,4 +113,28 @@ int kmt_out_end(int ret)
 		return ret;
 	fprintf(stderr, "kmtrace: write error: %s\n", strerror(out_errno));
 	return 1;
+}
+
+FILE *kmt_fopen_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), e;
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) ||
+	    (S_ISREG(st.st_mode) && (st.st_mode & 077) && fchmod(fd, st.st_mode & 0700))) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return f;
 }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Small utilities every command uses: time, per-CPU map sums, stop signals. */
+/* Small utilities every command uses: time, per-CPU map sums, stop signals,
+ * private output files. */
 #ifndef KMT_UTIL_H
 #define KMT_UTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* CLOCK_MONOTONIC in ns (the clock of bpf_ktime_get_ns()). */
 uint64_t kmt_now_ns(void);
@@ -44,5 +46,14 @@ void kmt_out_failed(void);
 /* Whether a write to stdout has failed (any errno). */
 bool kmt_out_error(void);
 int kmt_out_end(int ret);
+
+/*
+ * PATH opened for writing (truncated) as a file that can hold kernel
+ * addresses: created 0600 like perf.data; a regular file that already exists
+ * loses its group and other permissions before anything is written to it
+ * (failing that, it is not written).  Devices and FIFOs (/dev/stdout, a
+ * pipe) are left as they are.  NULL with errno.
+ */
+FILE *kmt_fopen_private(const char *path);
 
 #endif /* KMT_UTIL_H */

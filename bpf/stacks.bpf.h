@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Kernel stacks of allocations (--stacks, --folded): each stack is stored
+ * once in a BPF_MAP_TYPE_STACK_TRACE map and named by its id, which the
+ * command's events (trace) or per-stack counts (stat) carry; user space reads
+ * the map and names the frames (user/stacks.c).  Ids are never reused (no
+ * BPF_F_REUSE_STACKID, nothing deleted): an id read later still means the
+ * stack it was given for.  An allocation whose stack could not be stored
+ * (another stack in its hash bucket, the map full) gets the negative error
+ * as its id and is counted, per reason, in `counters`.
+ */
+#ifndef KMT_STACKS_BPF_H
+#define KMT_STACKS_BPF_H
+
+#include "common.h"
+#include "maps.bpf.h"
+
+#ifndef ENOMEM
+#define ENOMEM 12
+#endif
+
+/* Set by user space before load: take stacks (else the map has 1 entry). */
+const volatile bool want_stacks;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, KMT_STACK_ENTRIES); /* --stack-storage */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, KMT_STACK_MAX_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* The id of CTX's kernel stack in `stacks`, a negative error when it has
+ * none (counted); 0 when stacks are off. */
+static __always_inline __s32 kmt_stack_id(void *ctx)
+{
+	long id;
+
+	if (!want_stacks)
+		return 0;
+	/* flags 0: the kernel stack, compared in full on a hash match (no
+	 * BPF_F_FAST_STACK_CMP: two stacks with one hash never share an id) */
+	id = bpf_get_stackid(ctx, &stacks, 0);
+	if (id < 0)
+		kmt_count(id == -EEXIST	  ? KMT_CNT_STACKID_COLLIDE
+			  : id == -ENOMEM ? KMT_CNT_STACKID_FULL
+					  : KMT_CNT_STACKID_ERR);
+	return (__s32)id;
+}
+
+#endif /* KMT_STACKS_BPF_H */
