@@ -25,6 +25,9 @@
 /* kmt_alloc.flags / kmt_free.flags */
 #define KMT_KF_BULK 0x1 /* free: by kmem_cache_free_bulk() (kfree_bulk, kfree_rcu batches) */
 #define KMT_KF_RCU  0x2 /* free: queued by kfree_rcu()/kvfree_rcu() (freed after a grace period) */
+/* alloc: seen by a raw_tp program, whose kernel stack starts with the BPF
+ * program's own frame and bpf_trace_run*() (bpf/stacks.bpf.h) */
+#define KMT_KF_RAW_TP 0x4
 
 struct kmt_alloc {
 	__u64 call_site; /* the allocating caller (pages, vmalloc: 0) */
@@ -114,7 +117,7 @@ static __always_inline bool kmt_attribute(void *ctx, const struct kmt_alloc *a, 
 /* ---- kmalloc ---------------------------------------------------------------- */
 
 static __always_inline int kmt_kmalloc(void *ctx, __u64 call_site, __u64 ptr, __u64 req,
-				       __u64 alloc, __u64 gfp)
+				       __u64 alloc, __u64 gfp, __u32 flags)
 {
 	struct kmt_alloc a = {
 	    .call_site = call_site,
@@ -123,6 +126,7 @@ static __always_inline int kmt_kmalloc(void *ctx, __u64 call_site, __u64 ptr, __
 	    .bytes_alloc = alloc,
 	    .gfp = (__u32)gfp,
 	    .family = KMT_FAM_KMALLOC,
+	    .flags = flags,
 	};
 
 	return kmt_on_alloc(ctx, &a);
@@ -133,7 +137,7 @@ SEC("raw_tp/kmalloc")
 int BPF_PROG(raw_kmalloc, unsigned long call_site, const void *ptr, size_t req, size_t alloc,
 	     gfp_t gfp)
 {
-	return kmt_kmalloc(ctx, call_site, (__u64)ptr, req, alloc, gfp);
+	return kmt_kmalloc(ctx, call_site, (__u64)ptr, req, alloc, gfp, KMT_KF_RAW_TP);
 }
 
 SEC("tracepoint/kmem/kmalloc")
@@ -156,7 +160,7 @@ int tp_kmalloc(void *ctx)
 	else
 		READ_KMALLOC((struct trace_event_raw_kmem_alloc *)ctx);
 #undef READ_KMALLOC
-	return kmt_kmalloc(ctx, call_site, ptr, req, alloc, gfp);
+	return kmt_kmalloc(ctx, call_site, ptr, req, alloc, gfp, 0);
 }
 
 /* ---- pages ------------------------------------------------------------------ */
@@ -187,6 +191,7 @@ int BPF_PROG(raw_cache_alloc, unsigned long call_site, const void *ptr, struct k
 	    .ptr = (__u64)ptr,
 	    .gfp = (__u32)gfp,
 	    .family = KMT_FAM_CACHE,
+	    .flags = KMT_KF_RAW_TP,
 	    .cache = s,
 	};
 
@@ -206,6 +211,7 @@ int BPF_PROG(raw_vmalloc, unsigned long addr, unsigned long size, unsigned long 
 	    .bytes_req = size,
 	    .bytes_alloc = size,
 	    .family = KMT_FAM_VMALLOC,
+	    .flags = KMT_KF_RAW_TP,
 	};
 
 	return kmt_on_alloc(ctx, &a);
@@ -222,6 +228,7 @@ int BPF_PROG(raw_percpu_alloc, unsigned long call_site, bool reserved, bool is_a
 	    .bytes_alloc = bytes_alloc,
 	    .gfp = (__u32)gfp,
 	    .family = KMT_FAM_PERCPU,
+	    .flags = KMT_KF_RAW_TP,
 	};
 
 	return kmt_on_alloc(ctx, &a);

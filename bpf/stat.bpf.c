@@ -99,14 +99,14 @@ struct {
 #include "kmem.bpf.h"
 
 /* --folded: one allocation of BYTES with CTX's kernel stack. */
-static __always_inline void weigh_stack(void *ctx, __u64 bytes)
+static __always_inline void weigh_stack(void *ctx, bool raw_tp, __u64 bytes)
 {
 	struct kmstat_stack zero = {}, *w;
 	__s32 id;
 
 	if (!want_stacks)
 		return;
-	id = kmt_stack_id(ctx);
+	id = kmt_stack_id(ctx, raw_tp);
 	w = kmt_lookup_or_try_init(&stack_w, &id, &zero);
 	if (!w) {
 		kmt_count(KMT_CNT_STACKW_FULL);
@@ -200,8 +200,8 @@ static __always_inline void credit_free(struct kmstat_totals *t, __s64 idx, __u6
 	s->bytes_freed += bytes;
 }
 
-static __always_inline void on_alloc(void *ctx, __u64 call_site, __u64 ptr, __u64 req, __u64 alloc,
-				     const struct kmem_cache *cache)
+static __always_inline void on_alloc(void *ctx, bool raw_tp, __u64 call_site, __u64 ptr, __u64 req,
+				     __u64 alloc, const struct kmem_cache *cache)
 {
 	__u64 key = kmt_alloc_key(&(struct kmt_alloc){.ptr = ptr, .family = KMT_FAM_KMALLOC});
 	struct kmstat_totals *t = task_totals();
@@ -218,7 +218,7 @@ static __always_inline void on_alloc(void *ctx, __u64 call_site, __u64 ptr, __u6
 	t->allocs++;
 	t->bytes_req += req;
 	t->bytes_alloc += alloc;
-	weigh_stack(ctx, alloc);
+	weigh_stack(ctx, raw_tp, alloc);
 
 	idx = row_index(by_cache ? (__u64)cache : by_size ? alloc : call_site);
 	if (by_cache && idx >= 0 && !bpf_map_lookup_elem(&cache_names, &(__u64){(__u64)cache})) {
@@ -305,7 +305,7 @@ static __always_inline void on_page_alloc(void *ctx, bool ok, __u32 order, __u32
 	if (ok) {
 		t->page_allocs++;
 		t->pages_alloc += n;
-		weigh_stack(ctx, n * 4096);
+		weigh_stack(ctx, false, n * 4096); /* a classic tracepoint */
 	} else {
 		t->page_alloc_fails++;
 	}
@@ -339,7 +339,8 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 	if (a->family == KMT_FAM_PAGE)
 		on_page_alloc(ctx, a->ptr != 0, a->order, a->gfp);
 	else
-		on_alloc(ctx, a->call_site, a->ptr, a->bytes_req, a->bytes_alloc, a->cache);
+		on_alloc(ctx, a->flags & KMT_KF_RAW_TP, a->call_site, a->ptr, a->bytes_req,
+			 a->bytes_alloc, a->cache);
 	return 0;
 }
 

@@ -183,6 +183,10 @@ int ksyms_ranges(struct ksyms *ks, const char *name, uint64_t *lo, uint64_t *hi,
 	return found;
 }
 
+/* The largest offset into a symbol of unknown size that still names an
+ * address: vmlinux's largest functions are ~20 KiB (6.18). */
+#define KSYM_MAX_UNSIZED (256 * 1024)
+
 const struct ksym *ksyms_lookup(struct ksyms *ks, uint64_t addr, uint64_t *off)
 {
 	size_t lo = 0, hi;
@@ -205,6 +209,12 @@ const struct ksym *ksyms_lookup(struct ksyms *ks, uint64_t addr, uint64_t *off)
 		return NULL;
 	s = &ks->syms[lo - 1];
 	if (s->size && addr >= s->addr + s->size)
+		return NULL;
+	/* A symbol of unknown size (kallsyms) reaches up to the next one; past
+	 * the last one of a region (vmlinux's _einittext, a module's last
+	 * function) lie BPF programs, freed __init text, unloaded modules:
+	 * no function is KSYM_MAX_UNSIZED long, so those have no name. */
+	if (!s->size && addr - s->addr >= KSYM_MAX_UNSIZED)
 		return NULL;
 	if (off)
 		*off = addr - s->addr;

@@ -42,7 +42,9 @@ struct ksyms *ksyms_load_kallsyms(const char *path);
 
 /*
  * Symbol containing ADDR: the highest symbol at or below it (within its size
- * when known); *off gets ADDR - sym->addr.  NULL when none.
+ * when known, else less than 256 KiB below it: past the last function of a
+ * region lie BPF programs and freed module text); *off gets ADDR -
+ * sym->addr.  NULL when none.
  */
 const struct ksym *ksyms_lookup(struct ksyms *ks, uint64_t addr, uint64_t *off);
 

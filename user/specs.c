@@ -184,11 +184,12 @@ static int trace_check(const struct kmt_args *a, char *err, size_t errlen)
 
 const struct kmt_cmd_spec kmt_trace_spec = {
     .name = "trace",
-    .synopsis = "[-p PID | -c COMM | -- CMD [ARGS...]] [-m MODULE] [--family LIST]\n"
-		"                     [--min-size N] [--max-size N] [-d SECONDS] [--json]\n"
-		"                     [--direct] [--settle S] [--ko PATH] [--perfetto FILE]\n"
-		"                     [--stacks [-l N]] [--folded FILE [--folded-weight W]]\n"
-		"                     [--stack-storage N] [-v]\n",
+    .synopsis =
+	"[-p PID | -c COMM | -- CMD [ARGS...]] [-m MODULE] [--family LIST]\n"
+	"                     [--min-size N] [--max-size N] [-d SECONDS] [--json]\n"
+	"                     [--direct] [--settle S] [--ko PATH] [--perfetto FILE]\n"
+	"                     [--stacks [-l N]] [--folded FILE [--folded-weight bytes|count]]\n"
+	"                     [--stack-storage N] [-v]\n",
     .about = "Every allocation and free (kmalloc, named caches, pages, vmalloc, per-CPU),\n"
 	     "thread and module event, as it happens.\n",
     .opts = trace_opts,
@@ -249,10 +250,10 @@ static int stat_check(const struct kmt_args *a, char *err, size_t errlen)
 
 const struct kmt_cmd_spec kmt_stat_spec = {
     .name = "stat",
-    .synopsis =
-	"[--caller | --alloc | --page | --cache] [-p PID | -c COMM] [--sort KEY]\n"
-	"                    [-l N] [-d SECONDS] [--json] [--max-tracked N]\n"
-	"                    [--folded FILE [--folded-weight W]] [--stack-storage N] [-v]\n",
+    .synopsis = "[--caller | --alloc | --page | --cache] [-p PID | -c COMM] [--sort KEY]\n"
+		"                    [-l N] [-d SECONDS] [--json] [--max-tracked N]\n"
+		"                    [--folded FILE [--folded-weight bytes|count]] "
+		"[--stack-storage N] [-v]\n",
     .about = "Kernel allocator statistics aggregated in BPF until Ctrl-C or -d, then a table.\n"
 	     "Frees of the -p/-c tasks' allocations are matched whoever frees them.\n",
     .opts = stat_opts,

@@ -111,6 +111,11 @@ static void test_lookup(void **state)
 	assert_non_null(strstr(s->name, "__kmalloc"));
 	assert_int_equal(off, 5);
 	assert_string_equal(ksyms_format(ks, 0x1000, buf, sizeof(buf)), "");
+	/* far past a region's last symbol (a BPF program, freed module text):
+	 * no name, not "other_fn+0x3fff00 [other_mod]" */
+	assert_non_null(ksyms_lookup(ks, 0xffffffffc003ffffULL, &off));
+	assert_null(ksyms_lookup(ks, 0xffffffffc0040100ULL, &off));
+	assert_null(ksyms_lookup(ks, 0xffffffffc0400000ULL, &off));
 	ksyms_free(ks);
 }
 
