@@ -169,7 +169,7 @@ FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 # The user/*.c files each fuzz target needs besides its own source.
 CLI_SRCS := user/cli.c user/specs.c user/fmt.c user/stat_report.c user/hist_report.c user/gfp.c
 fuzz_ksyms_SRCS  := user/ksyms.c
-fuzz_output_SRCS := user/trace_output.c user/gfp.c user/fmt.c
+fuzz_output_SRCS := user/trace_output.c user/gfp.c user/fmt.c user/folded.c
 fuzz_cli_SRCS    := $(CLI_SRCS)
 
 .PHONY: sanitize sanitize-build fuzz fuzz-build lint

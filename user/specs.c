@@ -86,7 +86,7 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 		    "bytes (default), hits, frag or outstanding (not with --page)", KMT_K_CHOICE,
 		    ARG(sort), 0, 0, sorts},
     [KMT_O_LINES] = {KMT_O_LINES, 'l', "lines", "N",
-		     "print the top N rows (trace --stacks: the top N stacks of\n"
+		     "print the top N rows (trace: the top N kernel stacks of\n"
 		     "the outstanding and leak reports; default 10, 0 = all)",
 		     KMT_K_U64, ARG(lines), 0, 1000000, NULL},
     [KMT_O_MAX_TRACKED] = {KMT_O_MAX_TRACKED, 0, "max-tracked", "N",

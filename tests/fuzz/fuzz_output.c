@@ -6,12 +6,17 @@
  * strings; it is formatted as JSON and text into buffers of several sizes.
  * Checks: no memory error (ASan), the result is NUL-terminated within the
  * buffer, the returned length is what a big enough buffer gets, and the JSON
- * has no raw control bytes, balanced quotes and ends with '}'.
+ * has no raw control bytes, balanced quotes and ends with '}'.  The two
+ * strings are also a kernel stack of two frames (--stacks): JSON with it,
+ * its text lines (each "    " and printable), and each as a folded frame
+ * (user/folded.c: never empty, no ';', no control byte, no edge or double
+ * space).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fmt.h"
+#include "folded.h"
 #include "trace_output.h"
 
 static void check_json(const char *s, size_t n)
@@ -92,6 +97,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kmt_json_str(sym, strlen(sym), small, lim);
 		if (lim && strlen(small) >= lim)
 			abort();
+	}
+	if (sym && mod) {
+		const char *fr[2] = {sym, mod};
+		struct kmt_ev_stack st = {fr, 2, NULL}, none = {NULL, 0, sym};
+		char f[256];
+
+		len = kmt_format_json_stack(&e, sym, mod, NULL, size & 1 ? &st : &none, big,
+					    sizeof(big));
+		if (len < 0 || (size_t)len >= sizeof(big) || strlen(big) != (size_t)len)
+			abort();
+		check_json(big, (size_t)len);
+		len = kmt_format_stack_text(size & 1 ? &st : &none, big, sizeof(big));
+		if (len < 0 || strlen(big) != (size_t)len || strncmp(big, "    ", 4))
+			abort();
+		for (const char *p = big; *p; p++)
+			if ((*p == '\n' && strncmp(p + 1, "    ", 4)) ||
+			    (*p != '\n' && ((unsigned char)*p < 0x20 || *p == 0x7f)))
+				abort();
+		/* folded frames, in buffers of 1 .. 256 bytes */
+		lim = size > 2 ? 1 + data[2] % sizeof(f) : sizeof(f);
+		for (int i = 0; i < 2; i++) {
+			size_t l = strlen(kmt_folded_frame(fr[i], f, lim));
+
+			if (l >= lim || (lim > 1 && !l) ||
+			    (l && (f[0] == ' ' || f[l - 1] == ' ')) || strstr(f, "  ") ||
+			    strchr(f, ';'))
+				abort();
+			for (size_t j = 0; j < l; j++)
+				if ((unsigned char)f[j] < 0x20 || (unsigned char)f[j] >= 0x7f)
+					abort();
+		}
 	}
 	(void)kmt_event_name(e.type);
 	return 0;
