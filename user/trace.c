@@ -262,16 +262,30 @@ static void report_leaks(struct trace_run *r, const struct kmt_event *e)
 	free(v);
 }
 
-/* --stacks, at the end: what is still allocated (as the events showed it),
- * grouped by stack. */
+/* --stacks, at the end: what is still allocated (as the events showed it,
+ * leaks reported at an unload too), grouped by stack. */
 static void outstanding_stacks(struct trace_run *r)
 {
-	struct kmt_live_alloc *v;
-	size_t n;
+	struct kmt_live_alloc *v, *l;
+	size_t n, nl;
 
 	if (!r->a->stacks || r->out_err)
 		return;
 	v = kmt_live_take_all(r->live, &n);
+	l = kmt_live_take_all(r->reported, &nl);
+	if (nl) {
+		struct kmt_live_alloc *t = realloc(v, (n + nl) * sizeof(*v));
+
+		if (t) {
+			memcpy(t + n, l, nl * sizeof(*l));
+			v = t;
+			n += nl;
+		} else {
+			fprintf(stderr, "kmtrace: out of memory: the leaks left out of the "
+					"outstanding report\n");
+		}
+	}
+	free(l);
 	if (!r->a->json)
 		putchar('\n');
 	stack_groups(r, "outstanding at the end", "outstanding_stack", NULL, v, n);

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# vm-checks: 17
+# vm-checks: 19
 # Kernel stacks of a module's allocations, in the VM (busybox sh, as root,
 # cwd /kmtrace): `kmtrace trace -m kmdemo --stacks --folded` while kmdemo is
 # loaded with leak=1 and unloaded.  The stacks of kmdemo's kmalloc and page
@@ -109,6 +109,10 @@ if [ -s /tmp/lk.kmt ] && cmp -s /tmp/lk.kmt /tmp/km.kmt; then
 else
 	not_ok "leak=1: its stack is the kmalloc's" "$(tr '\n' '|' </tmp/lk.kmt)"
 fi
+
+count_is "the outstanding report at the end: one group" /tmp/st.json '^\{"event":"outstanding_stack",' 1
+has "... the leak, still outstanding (as the summary says)" /tmp/st.json \
+	'^\{"event":"outstanding_stack","rank":1,"allocations":1,"bytes":4096,"stack":\["[^"]*","kmdemo_init\+0x[0-9a-f]+ \[kmdemo\]"'
 
 # --- folded: what kmdemo printed it allocated ----------------------------------------
 want=$(sed -n -e 's/.*family kmalloc: 1 x \([0-9]*\) bytes.*/\1/p' \
