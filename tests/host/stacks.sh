@@ -297,6 +297,29 @@ eq "--stack-storage 2: the folded total is still every allocation" "$(total "$tm
 	"$(grep -cE '"event":"(kmalloc|cache_alloc|page_alloc|vmalloc|percpu_alloc)"' "$tmp/x.json")"
 strict_folded "$tmp/x.folded"
 
+# A small map (4 buckets a stack: collisions likely, room left): stacks that
+# collide are taken again without the tracing frames (raw_tp); they must name
+# the same frames as in a roomy map.  pipe mode: one 640-byte kcalloc (the
+# pipe_buffer array) per op.
+"$K" trace --stacks --json -- "${KS[@]}" -m pipe -n 200 >"$tmp/p1.json" 2>/dev/null
+u=$(grep -o '"stack":\[[^]]*' "$tmp/p1.json" | sort -u | wc -l)
+"$K" trace --stacks --json --stack-storage $((4 * u)) -- "${KS[@]}" -m pipe -n 200 \
+	>"$tmp/p2.json" 2>"$tmp/p2.err"
+echo "# --stack-storage $((4 * u)): $(grep 'without a stack' "$tmp/p2.err" || echo 'no stack lost')"
+python3 - "$tmp/p1.json" "$tmp/p2.json" <<'PY'
+import json, re, sys
+res = lambda n, g, w="": print(("ok - " if g else "not ok - ") + n + ("" if g else " # " + w))
+def load(p):
+    return [o for o in (json.loads(l) for l in open(p) if l.startswith("{")) if "stack" in o and "rank" not in o]
+a, b = load(sys.argv[1]), load(sys.argv[2])
+ref = {";".join(o["stack"]) for o in a if o["event"] == "kmalloc" and o["bytes_req"] == 640}
+got = {";".join(o["stack"]) for o in b if o["event"] == "kmalloc" and o["bytes_req"] == 640 and o["stack"]}
+res("a small --stack-storage: the pipe buffers' stacks that found room are the roomy map's", len(ref) == 1 and got <= ref, f"{ref} / {got}")
+trc = re.compile(r"^(bpf_trace_run|__bpf_trace_|__traceiter_|perf_trace_|trace_event_raw_event_|_einittext)")
+bad = [o["stack"][:2] for o in a + b if o["stack"] and (trc.match(o["stack"][0]) or o["stack"][0].startswith("0x"))]
+res("--stacks: no stack starts with a tracing frame or an unnamed one", not bad, repr(bad[:3]))
+PY
+
 # --- usage and runtime errors --------------------------------------------------------------
 exits_with "trace --folded-weight without --folded: usage error" 2 \
 	'^kmtrace: trace: --folded-weight needs --folded FILE' "$K" trace --folded-weight count -- true
