@@ -185,7 +185,7 @@ int ksyms_ranges(struct ksyms *ks, const char *name, uint64_t *lo, uint64_t *hi,
 
 /* The largest offset into a symbol of unknown size that still names an
  * address: vmlinux's largest functions are ~20 KiB (6.18). */
-#define KSYM_MAX_UNSIZED (256 * 1024)
+#define KSYM_MAX_UNSIZED (256ULL * 1024)
 
 const struct ksym *ksyms_lookup(struct ksyms *ks, uint64_t addr, uint64_t *off)
 {

@@ -150,7 +150,7 @@ struct kmt_stacks *kmt_stacks_new(int map_fd, uint32_t entries, struct kmt_syms 
 	s->fd = map_fd;
 	s->slots = slots;
 	s->syms = syms;
-	s->named = calloc(slots, sizeof(*s->named));
+	s->named = calloc(slots, sizeof(struct kmt_stack *));
 	if (!s->named) {
 		free(s);
 		return NULL;
@@ -249,15 +249,16 @@ uint64_t kmt_stacks_unresolved(const struct kmt_stacks *s)
 void kmt_stacks_report(struct kmt_stacks *s, const char *what, uint64_t collide, uint64_t full,
 		       uint64_t err)
 {
+	unsigned long long lost = collide + full + err;
+
 	if (!s)
 		return;
-	if (collide || full || err)
+	if (lost)
 		fprintf(stderr,
 			"kmtrace: %s: %llu allocations without a stack (%llu hash collisions in "
 			"the stack map, %llu with the map full, %llu other errors): a larger "
 			"--stack-storage makes both rarer\n",
-			what, (unsigned long long)(collide + full + err),
-			(unsigned long long)collide, (unsigned long long)full,
+			what, lost, (unsigned long long)collide, (unsigned long long)full,
 			(unsigned long long)err);
 	if (s->unreadable)
 		fprintf(stderr, "kmtrace: %s: %llu stacks could not be read from the stack map\n",
