@@ -353,7 +353,8 @@ int cmd_stat(int argc, char **argv)
 		return 1;
 	}
 	if (kmt_target_open(&r.tg, &a)) {
-		fclose(r.folded);
+		if (r.folded)
+			fclose(r.folded);
 		return 1;
 	}
 	pages = a.mode == STAT_PAGE;
