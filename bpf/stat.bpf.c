@@ -19,6 +19,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile bool by_size = false;
 /* --cache: named slab caches' allocations, rows keyed by cache. */
 const volatile bool by_cache = false;
+/* --listen/--textfile: count the size distribution in `sizes`. */
+const volatile bool by_sizes = false;
 /* ptrs has pt_mask + 1 sets (set by user space). */
 const volatile __u32 pt_mask;
 
@@ -84,6 +86,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kmstat_totals);
 } totals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kmstat_sizes);
+} sizes SEC(".maps");
 
 #define KMT_HOOK_FREE
 #include "kmem.bpf.h"
@@ -172,6 +181,17 @@ static __always_inline void credit_free(struct kmstat_totals *t, __s64 idx, __u6
 	s->bytes_freed += bytes;
 }
 
+static __always_inline void count_size(__u64 req)
+{
+	__u32 zero = 0, slot = kmstat_size_slot(req);
+	struct kmstat_sizes *h = bpf_map_lookup_elem(&sizes, &zero);
+
+	if (h && slot < KMSTAT_SIZE_SLOTS) {
+		h->slot[slot]++;
+		h->sum += req;
+	}
+}
+
 static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u64 alloc,
 				     const struct kmem_cache *cache)
 {
@@ -190,6 +210,8 @@ static __always_inline void on_alloc(__u64 call_site, __u64 ptr, __u64 req, __u6
 	t->allocs++;
 	t->bytes_req += req;
 	t->bytes_alloc += alloc;
+	if (by_sizes)
+		count_size(req);
 
 	idx = row_index(by_cache ? (__u64)cache : by_size ? alloc : call_site);
 	if (by_cache && idx >= 0 && !bpf_map_lookup_elem(&cache_names, &(__u64){(__u64)cache})) {
