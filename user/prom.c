@@ -378,7 +378,7 @@ static void put_dim(FILE *f, const struct prom_snapshot *s, size_t top, enum dim
 	for (size_t k = 0; k < sizeof(site_metrics) / sizeof(site_metrics[0]); k++) {
 		snprintf(name, sizeof(name), "kmtrace_%s_%s", dim_name[d], site_metrics[k].suffix);
 		snprintf(help, sizeof(help),
-			 "%s %s; the top %zu by bytes allocated, the rest in \"other\"",
+			 "%s, %s; the top %zu by bytes allocated, the rest in \"other\"",
 			 site_metrics[k].help, dim_help[d], top);
 		family(f, name, site_metrics[k].type, help);
 		for (size_t i = 0; i < n; i++) {
