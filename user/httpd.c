@@ -11,8 +11,12 @@
 
 int kmt_httpd_bind(const char *cmd, const struct kmt_netaddr *a, unsigned int *port)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} u;
+	socklen_t len = sizeof(u);
 	char where[80];
 	int fd, one = 1;
 
@@ -26,10 +30,9 @@ int kmt_httpd_bind(const char *cmd, const struct kmt_netaddr *a, unsigned int *p
 	if (a->v6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) || listen(fd, 64) ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len))
+	    (memset(&u, 0, sizeof(u)), getsockname(fd, &u.sa, &len)))
 		goto fail;
-	*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-					       : ((struct sockaddr_in *)&ss)->sin_port);
+	*port = ntohs(a->v6 ? u.in6.sin6_port : u.in.sin_port);
 	return fd;
 fail:
 	fprintf(stderr, "kmtrace: %s: cannot listen on %s: %s\n", cmd, where, strerror(errno));
@@ -170,7 +173,7 @@ struct kmt_httpd *kmt_httpd_start(const char *cmd, int fd, kmt_render_fn render,
 				  const char *content_type, bool verbose)
 {
 	struct kmt_httpd *h = calloc(1, sizeof(*h));
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = {0};
 	socklen_t sl = sizeof(ss);
 	unsigned int flags = MHD_USE_ERROR_LOG;
 

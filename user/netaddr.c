@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* "[ADDR:]PORT" for --listen (see user/netaddr.h). */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"

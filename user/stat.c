@@ -32,6 +32,10 @@
 #include "target.h"
 #include "util.h"
 
+#ifndef KMTRACE_VERSION /* the Makefile's, from VERSION */
+#define KMTRACE_VERSION "unknown"
+#endif
+
 KMT_SKEL_OPS(stat_bpf);
 
 /* --cache: the names of the caches with a row, read from `cache_names`. */
