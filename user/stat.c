@@ -383,7 +383,8 @@ static unsigned int loaded_programs(struct stat_bpf *obj)
 	return n;
 }
 
-/* Attached: serve, and write the first textfile.  0, or 1 after one line. */
+/* Attached: write the first textfile, serve on LISTEN_FD (taken over: closed
+ * on failure too).  0, or 1 after one line. */
 static int export_start(struct stat_run *r, int listen_fd, unsigned int port)
 {
 	const struct kmt_args *a = r->a;
@@ -395,8 +396,11 @@ static int export_start(struct stat_run *r, int listen_fd, unsigned int port)
 	r->tr.start_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 	r->tr.ready = true;
 	r->tr.programs = loaded_programs(r->skel);
-	if (a->textfile && write_textfile(r))
+	if (a->textfile && write_textfile(r)) {
+		if (listen_fd >= 0)
+			close(listen_fd);
 		return 1;
+	}
 	if (listen_fd >= 0) {
 		struct kmt_netaddr na;
 		char err[160], where[80];
