@@ -557,5 +557,5 @@ out:
 			strerror(errno));
 		ret = 1;
 	}
-	return kmt_out_end(ret);
+	return kmt_target_exit_status(&r.tg, kmt_out_end(ret));
 }
