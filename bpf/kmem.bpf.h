@@ -106,7 +106,7 @@ static __always_inline bool kmt_attribute(void *ctx, const struct kmt_alloc *a, 
 	/* An allocator's own bookkeeping on the module's behalf (slab pages,
 	 * per-CPU chunks, a vmalloc area's pages and metadata) stays with that
 	 * allocator: the walk stops there, but for the vmap area itself. */
-	*via = kmt_module_frame(ctx, a->family != KMT_FAM_VMALLOC);
+	*via = kmt_module_frame(ctx, a->family != KMT_FAM_VMALLOC, a->family == KMT_FAM_PAGE);
 	*by_stack = true;
 	return *via != 0;
 }

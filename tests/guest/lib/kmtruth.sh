@@ -29,7 +29,8 @@
 # Environment: KMTRUTH_DIR (state and the raw trace, default /tmp/kmtruth),
 # KMTRUTH_BUFFER_KB (per-CPU trace buffer, default 16384), KMTRUTH_SETTLE
 # (seconds to keep tracing after CMD/before stop for RCU-deferred frees,
-# default 1), KMTRUTH_RAW=1 (also keep the unfiltered trace in $D/trace.raw).
+# default 1), KMTRUTH_RAW=1 (also keep the unfiltered trace in $D/trace.raw),
+# KMTRUTH_LIST=1 (the report lists every attributed allocation: "alloc …" lines).
 set -u
 
 T=/sys/kernel/tracing
@@ -266,10 +267,10 @@ stop() {
 	done
 	t0=$(date +%s)
 	[ "${KMTRUTH_RAW:-0}" = 1 ] && cat $T/trace >"$D/trace.raw"
-	# Plain kernel frames matter only as allocator plumbing between a page
+	# Plain kernel frames matter only as allocator plumbing between an
 	# allocation and the module: every other one is dropped before awk.
 	grep -E -e '^([^ ]| [^=])' -e '\]$' -e '^ => 0x' \
-		-e '^ => _*(kmalloc|kmem_cache_alloc|kmalloc_large|kmalloc_order|kmalloc_trace|slab_alloc|allocate_slab|new_slab|alloc_slab_page|vmalloc|vzalloc|vm_area_alloc_pages|kvmalloc|kvzalloc|alloc_percpu|pcpu_)' \
+		-e '^ => _*(kmalloc|kmem_cache_alloc|kmalloc_large|kmalloc_order|kmalloc_trace|slab_alloc|allocate_slab|new_slab|alloc_slab_page|vmalloc|vzalloc|vm_area_alloc_pages|kvmalloc|kvzalloc|alloc_percpu|pcpu_|radix_tree_preload)' \
 		$T/trace >"$D/trace"
 	t1=$(date +%s)
 	echo 0 >$T/events/enable
@@ -282,11 +283,11 @@ stop() {
 	echo >$T/trace
 	cat "$D/old_buffer_kb" >$T/buffer_size_kb 2>/dev/null
 	echo 1 >$T/tracing_on
-	awk -v mod="$m" -v ranges="$D/ranges" -f "$LIB/kmtruth.awk" "$D/trace" >"$D/report" ||
+	awk -v mod="$m" -v ranges="$D/ranges" -v list="${KMTRUTH_LIST:-0}" -f "$LIB/kmtruth.awk" "$D/trace" >"$D/report" ||
 		die "analysis failed (trace kept in $D/trace)"
 	t2=$(date +%s)
 	echo "read=$((t1 - t0)) analyse=$((t2 - t1))" >"$D/timing"
-	sed "1s/\$/ overrun=$overrun rcu=$(cat "$D/rcu") hashed_ptr=$(cat "$D/hashed") kernel=$(uname -r)/" "$D/report"
+	sed "/^kmtruth module=/s/\$/ overrun=$overrun rcu=$(cat "$D/rcu") hashed_ptr=$(cat "$D/hashed") kernel=$(uname -r)/" "$D/report"
 }
 
 case "${1:-}" in
