@@ -5,7 +5,7 @@
 # not in another module's), page vs page_backing, kmalloc/cache_backing
 # (allocator bookkeeping: vmalloc metadata, radix tree preload), frees by pointer/pfn/vmap
 # address, the kvfree_call_rcu kprobe in its 6.12 (head, ptr) and 6.1 (head,
-# offset) forms, a reused pointer as free_unseen, stacks of two CPUs
+# offset) forms, vmalloc from a kretprobe (6.1), a reused pointer as free_unseen, stacks of two CPUs
 # interleaved, the loss header. The real thing runs in tests/vm/stockmods.sh.
 . tests/lib.sh
 A=tests/guest/lib/kmtruth.awk
@@ -163,6 +163,17 @@ cat >"$tmp/trace4" <<'EOF'
               dd-12      [000] .....     1.200003: <stack trace>
  => __kmalloc
  => 0xffffffffc0002020
+        modprobe-10      [001] .....     1.300000: alloc_vmap_area: (__get_vm_area_node+0x8f/0x170 <- alloc_vmap_area) va_start=0xffffc90000100000 va_end=0xffffc9000011a000
+        modprobe-10      [001] .....     1.300001: <stack trace>
+ => __kretprobe_trampoline
+ => __get_vm_area_node
+ => __vmalloc_node_range
+ => 0xffffffffc0002068
+        modprobe-10      [001] .....     1.300002: alloc_vmap_area: (__get_vm_area_node+0x8f/0x170 <- alloc_vmap_area) va_start=(fault) va_end=(fault)
+        modprobe-10      [001] .....     1.300003: <stack trace>
+ => __get_vm_area_node
+ => 0xffffffffc0002068
+           rmmod-13      [001] .....     1.900000: free_vmap_area_noflush: (free_vmap_area_noflush+0x0/0x30) va_start=0xffffc90000100000
            rmmod-13      [000] .....     2.000000: module_free: m
 EOF
 busybox awk -v mod=m -v ranges="$tmp/ranges2" -f "$A" "$tmp/trace4" >"$tmp/out4"
@@ -170,6 +181,10 @@ eq "kmtruth.awk: a softirq's free between an allocation and its stack: the stack
 	"$(grep '^family=cache ' "$tmp/out4" | cut -d' ' -f2-3)" "count=1 bytes=104"
 eq "kmtruth.awk: a nested allocation's stack is its own, the outer one's comes after" \
 	"$(grep '^family=kmalloc ' "$tmp/out4" | cut -d' ' -f2-3)" "count=1 bytes=8"
+eq "kmtruth.awk: vmalloc from the kretprobe form (6.1): the area, its size from va_end - va_start, freed" \
+	"$(grep '^family=vmalloc ' "$tmp/out4")" \
+	"family=vmalloc count=1 bytes=106496 bytes_req=106496 direct=0 init=0 freed=1 freed_rcu=0 outstanding=0 outstanding_bytes=0"
+has "kmtruth.awk: a kretprobe that read a fault (ERR_PTR) counts as failed" "$tmp/out4" ' failed=1$'
 
 # no header: losses unknown, never 0
 grep -v 'entries-in-buffer' "$tmp/trace" >"$tmp/trace3"

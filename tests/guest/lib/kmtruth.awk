@@ -73,6 +73,15 @@ function hex8(n, out, i) {
 	return out
 }
 
+# hexdiff(a, b): hex a minus hex b, both 64-bit, a >= b, the difference small.
+function hexdiff(a, b, ahi, alo) {
+	split_addr(a)
+	ahi = hexval(AHI)
+	alo = ALO
+	split_addr(b)
+	return (ahi - hexval(AHI)) * 4294967296 + alo - ALO
+}
+
 function split_addr(a) {
 	a = norm(a)
 	while (length(a) < 16)
@@ -283,13 +292,25 @@ function flush(c, cs, ptr, a, b, r, o, pfn, fam, d, x) {
 	} else if (ev_name == "percpu_free_percpu") {
 		freed_key("percpu", norm(field("ptr")), "")
 	} else if (ev_name == "alloc_vmap_area") {
-		# "va_start: %lu size=%lu …": the address is printed in decimal.
-		x = ev_rest
-		sub(/^va_start: /, "", x)
-		sub(/ .*/, "", x)
-		ptr = dec2hex(x)
-		a = field("size") + 0
-		if (field("failed") != "0") {
+		x = field("va_start")
+		if (x != "") {
+			# kmtruth.sh's kretprobe (kernels without vmalloc events):
+			# "(caller <- alloc_vmap_area) va_start=0x… va_end=0x…", a
+			# fault where it returned an ERR_PTR
+			b = field("va_end")
+			o = x !~ /^0x[0-9a-f]+$/ || b !~ /^0x[0-9a-f]+$/
+			ptr = norm(x)
+			a = o ? 0 : hexdiff(b, x)
+		} else {
+			# "va_start: %lu size=%lu …": the address is printed in decimal.
+			x = ev_rest
+			sub(/^va_start: /, "", x)
+			sub(/ .*/, "", x)
+			ptr = dec2hex(x)
+			a = field("size") + 0
+			o = field("failed") != "0"
+		}
+		if (o) {
 			failed++
 		} else if (attributed(c)) {
 			add("vmalloc", a, a, 0)
