@@ -16,7 +16,7 @@ ARCH      := x86
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 CPPFLAGS  += -I$(BUILD) -Ibpf -Iuser -MMD -MP
-LDLIBS    := -Wl,--as-needed -lbpf -lelf -lz
+LDLIBS    := -Wl,--as-needed -lbpf -lelf -lz -lmicrohttpd
 STATIC_LDLIBS := -Wl,--start-group -l:libbpf.a -l:libelf.a -l:libz.a -Wl,--end-group
 # -mcpu=v3: atomic compare-and-swap (bpf/ptrtab.h); kernels >= 5.12 have it.
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -33,6 +33,9 @@ SKELS         := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 UNIT_SRCS     := $(wildcard tests/unit/test_*.c)
 UNIT_BINS     := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 HOST_BINS     := $(foreach p,kmtrace $(PROGS),$(if $(wildcard user/$(p).c),$(BUILD)/$(p)))
+# The static kmtrace (for the VMs) has no libmicrohttpd (its static form needs
+# GnuTLS's): user/httpd.c built with KMT_NO_HTTPD, so --listen says so.
+STATIC_OBJS   := $(patsubst $(BUILD)/obj/httpd.o,$(BUILD)/obj/httpd-nohttp.o,$(LOADER_OBJS))
 STATIC_BINS   := $(patsubst $(BUILD)/%,$(BUILD)/static/%,$(HOST_BINS))
 
 # Kernel module: one output directory per kernel version, so builds coexist.
@@ -96,7 +99,10 @@ $(BUILD)/obj/kmfloor.o: $(BUILD)/kmfloor.skel.h
 $(BUILD)/kmtrace: $(LOADER_OBJS) | $(BUILD)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/static/kmtrace: $(LOADER_OBJS) | $(BUILD)/static
+$(BUILD)/obj/httpd-nohttp.o: user/httpd.c | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DKMT_NO_HTTPD -c $< -o $@
+
+$(BUILD)/static/kmtrace: $(STATIC_OBJS) | $(BUILD)/static
 	$(CC) $(CFLAGS) -static $^ $(STATIC_LDLIBS) -o $@
 
 # Stand-alone programs: one source file each (kmfloor also uses its own skeleton).
@@ -167,10 +173,12 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 # The user/*.c files each fuzz target needs besides its own source.
-CLI_SRCS := user/cli.c user/specs.c user/fmt.c user/stat_report.c user/hist_report.c user/gfp.c
+CLI_SRCS := user/cli.c user/specs.c user/fmt.c user/stat_report.c user/hist_report.c user/gfp.c \
+	    user/netaddr.c
 fuzz_ksyms_SRCS  := user/ksyms.c
 fuzz_output_SRCS := user/trace_output.c user/gfp.c user/fmt.c user/folded.c
 fuzz_cli_SRCS    := $(CLI_SRCS)
+fuzz_prom_SRCS   := user/prom.c user/stat_report.c user/fmt.c
 
 .PHONY: sanitize sanitize-build fuzz fuzz-build lint
 

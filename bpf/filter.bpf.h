@@ -68,10 +68,11 @@ static __always_inline bool kmt_module_known(void)
 	return mod_hi[0] || mod_hi[1] || mod_hi[2] || mod_hi[3];
 }
 
-static __always_inline bool kmt_in_slab_refill(__u64 addr)
+static __always_inline bool kmt_in_slab_refill(__u64 addr, bool page)
 {
 	for (int i = 0; i < KMT_SLAB_RANGES; i++)
-		if (addr >= filter.slab_lo[i] && addr < filter.slab_hi[i])
+		if (addr >= filter.slab_lo[i] && addr < filter.slab_hi[i] &&
+		    (page || !(filter.slab_pages_only & (1u << i))))
 			return true;
 	return false;
 }
@@ -91,6 +92,7 @@ struct kmt_walk {
 	struct kmt_stackbuf *sb;
 	__u32 n;    /* frames in sb */
 	bool stop;  /* stop at an allocator's own frames */
+	bool page;  /* a page event: large kmallocs' frames stop it too */
 	__u64 site; /* out: the module frame, 0 if none */
 };
 
@@ -107,7 +109,7 @@ static long kmt_walk_frame(__u64 i, void *arg)
 		w->site = ip;
 		return 1;
 	}
-	return w->stop && kmt_in_slab_refill(ip);
+	return w->stop && kmt_in_slab_refill(ip, w->page);
 }
 
 /* -m: the first kernel stack frame of CTX's event inside the module's text,
@@ -115,10 +117,10 @@ static long kmt_walk_frame(__u64 i, void *arg)
  * lies between (filter.slab_lo/hi: slab refills, large kmallocs, vmalloc
  * areas, per-CPU chunks).  The frames are walked with bpf_loop(): the
  * verifier checks one frame, not every path through 32 of them. */
-static __always_inline __u64 kmt_module_frame(void *ctx, bool stop)
+static __always_inline __u64 kmt_module_frame(void *ctx, bool stop, bool page)
 {
 	__u32 zero = 0;
-	struct kmt_walk w = {.stop = stop};
+	struct kmt_walk w = {.stop = stop, .page = page};
 	long n;
 
 	w.sb = bpf_map_lookup_elem(&stackbuf, &zero);

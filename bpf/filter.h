@@ -29,6 +29,11 @@ struct kmt_filter {
 	 * events report: not a page of the module's. */
 	__u64 slab_lo[KMT_SLAB_RANGES];
 	__u64 slab_hi[KMT_SLAB_RANGES];
+	/* bit I: range I is a large kmalloc's own page allocation, which ends
+	 * the walk of a page event only (the kmalloc event of that very
+	 * allocation has the frame too, and is the module's) */
+	__u32 slab_pages_only;
+	__u32 _pad2;
 };
 
 #endif /* KMT_FILTER_H */

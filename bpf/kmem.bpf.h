@@ -109,7 +109,7 @@ static __always_inline bool kmt_attribute(void *ctx, const struct kmt_alloc *a, 
 	/* An allocator's own bookkeeping on the module's behalf (slab pages,
 	 * per-CPU chunks, a vmalloc area's pages and metadata) stays with that
 	 * allocator: the walk stops there, but for the vmap area itself. */
-	*via = kmt_module_frame(ctx, a->family != KMT_FAM_VMALLOC);
+	*via = kmt_module_frame(ctx, a->family != KMT_FAM_VMALLOC, a->family == KMT_FAM_PAGE);
 	*by_stack = true;
 	return *via != 0;
 }
@@ -217,6 +217,25 @@ int BPF_PROG(raw_vmalloc, unsigned long addr, unsigned long size, unsigned long 
 	return kmt_on_alloc(ctx, &a);
 }
 
+/* Kernels without vmalloc events (6.1, 6.2): fexit of alloc_vmap_area(size,
+ * align, vstart, vend, node, gfp[, flags]), the function that would fire the
+ * event, where the kernel allows fentry (the loader loads it only without
+ * the tracepoint).  It returns the vmap_area or an ERR_PTR; size includes the
+ * guard page, as the event's. */
+SEC("fexit/alloc_vmap_area")
+int fx_vmalloc(void *ctx)
+{
+	__u64 size = 0, ret = 0;
+	struct kmt_alloc a = {.family = KMT_FAM_VMALLOC};
+
+	if (bpf_get_func_arg(ctx, 0, &size) || bpf_get_func_ret(ctx, &ret))
+		return 0;
+	if (ret && ret < (__u64)-4095)
+		a.ptr = BPF_CORE_READ((struct vmap_area *)ret, va_start);
+	a.bytes_req = a.bytes_alloc = size;
+	return kmt_on_alloc(ctx, &a);
+}
+
 SEC("raw_tp/percpu_alloc_percpu")
 int BPF_PROG(raw_percpu_alloc, unsigned long call_site, bool reserved, bool is_atomic, size_t size,
 	     size_t align, void *base_addr, int off, void *ptr, size_t bytes_alloc, gfp_t gfp)
@@ -306,6 +325,15 @@ SEC("raw_tp/free_vmap_area_noflush")
 int BPF_PROG(raw_vfree, unsigned long va_start, unsigned long nr_lazy, unsigned long nr_lazy_max)
 {
 	struct kmt_free f = {.ptr = va_start, .family = KMT_FAM_VMALLOC};
+
+	return kmt_on_free(ctx, &f);
+}
+
+/* 6.1, 6.2: fentry of free_vmap_area_noflush(va), see fx_vmalloc */
+SEC("fentry/free_vmap_area_noflush")
+int BPF_PROG(fe_vfree, struct vmap_area *va)
+{
+	struct kmt_free f = {.ptr = BPF_CORE_READ(va, va_start), .family = KMT_FAM_VMALLOC};
 
 	return kmt_on_free(ctx, &f);
 }

@@ -21,6 +21,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile bool by_size = false;
 /* --cache: named slab caches' allocations, rows keyed by cache. */
 const volatile bool by_cache = false;
+/* --listen/--textfile: count the size distribution in `sizes`. */
+const volatile bool by_sizes = false;
 /* ptrs has pt_mask + 1 sets (set by user space). */
 const volatile __u32 pt_mask;
 
@@ -86,6 +88,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kmstat_totals);
 } totals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kmstat_sizes);
+} sizes SEC(".maps");
 
 /* --folded: per stack id (user space sizes it to --stack-storage + errors). */
 struct {
@@ -200,6 +209,17 @@ static __always_inline void credit_free(struct kmstat_totals *t, __s64 idx, __u6
 	s->bytes_freed += bytes;
 }
 
+static __always_inline void count_size(__u64 req)
+{
+	__u32 zero = 0, slot = kmstat_size_slot(req);
+	struct kmstat_sizes *h = bpf_map_lookup_elem(&sizes, &zero);
+
+	if (h && slot < KMSTAT_SIZE_SLOTS) {
+		h->slot[slot]++;
+		h->sum += req;
+	}
+}
+
 static __always_inline void on_alloc(void *ctx, bool raw_tp, __u64 call_site, __u64 ptr, __u64 req,
 				     __u64 alloc, const struct kmem_cache *cache)
 {
@@ -218,6 +238,8 @@ static __always_inline void on_alloc(void *ctx, bool raw_tp, __u64 call_site, __
 	t->allocs++;
 	t->bytes_req += req;
 	t->bytes_alloc += alloc;
+	if (by_sizes)
+		count_size(req);
 	weigh_stack(ctx, raw_tp, alloc);
 
 	idx = row_index(by_cache ? (__u64)cache : by_size ? alloc : call_site);

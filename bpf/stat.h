@@ -12,6 +12,7 @@
 #define KMT_STAT_H
 
 #include "common.h"
+#include "hist.h" /* kmt_log2() */
 
 /* Row of the call-site / allocation-size table (summed over CPUs). */
 struct kmstat_site {
@@ -63,6 +64,24 @@ struct kmstat_totals {
 struct kmstat_cache_name {
 	char name[KMT_CACHE_LEN];
 };
+
+/*
+ * The size distribution (--listen, --textfile: a Prometheus histogram): slot
+ * b counts the allocations of more than 2^(b-1) and at most 2^b bytes
+ * (slot 0: 0 and 1 byte), so a power-of-two size class lands in its own
+ * slot; kmalloc/cache: bytes requested, --page: PAGE_SIZE << order (filled
+ * by user space from the rows).  sum: their bytes.
+ */
+#define KMSTAT_SIZE_SLOTS 65
+struct kmstat_sizes {
+	__u64 slot[KMSTAT_SIZE_SLOTS];
+	__u64 sum;
+};
+
+static inline __u32 kmstat_size_slot(__u64 v)
+{
+	return v <= 1 ? 0 : kmt_log2(v - 1) + 1;
+}
 
 /* --folded: allocations and their bytes (bytes_alloc; pages: page bytes)
  * per kernel stack id (bpf/stacks.bpf.h; an error id for those without). */

@@ -6,8 +6,9 @@
 # needed, so they follow the kmtrace that is installed. From a help text:
 # every -x / --long token is an option; "OPT ARG" (ARG in capitals) takes a
 # value, "OPT a|b|c" takes one of a, b, c. Values: PID -> process ids, COMM ->
-# command names, MODULE/NAME -> kernel modules, PATH/FILE -> file names; after
-# "--" a command line is completed.
+# command names, MODULE/NAME -> kernel modules, PATH/FILE -> file names, ADDR
+# -> Prometheus' usual kmtrace port on loopback; after "--" a command line is
+# completed.
 
 # _kmtrace_parse PROG [COMMAND]: "OPTION<TAB>ARG" lines from PROG's help.
 _kmtrace_parse() {
@@ -70,6 +71,8 @@ _kmtrace_values() { # ARG CUR: the candidate values of an ARG
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		;;
+	ADDR) # stat --listen [IP:]PORT: loopback unless told otherwise
+		mapfile -t COMPREPLY < <(compgen -W "127.0.0.1:9464 [::1]:9464 9464" -- "$cur") ;;
 	KEY) # stat --sort: its help lists the keys in prose
 		mapfile -t COMPREPLY < <(compgen -W "hits bytes frag outstanding" -- "$cur") ;;
 	*) COMPREPLY=() ;;

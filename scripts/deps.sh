@@ -13,6 +13,9 @@ pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 # scdoc for the man pages, mandoc and man-db to lint and render them,
 # bash-completion, debhelper + dh-dkms + dkms + lintian for the packages.
 pkgs+=(scdoc mandoc man-db bash-completion debhelper dh-dkms dkms lintian xz-utils)
+# stat --listen: libmicrohttpd; tests/host/prometheus.sh: the real Prometheus
+# server and promtool (the prometheus package), curl.
+pkgs+=(libmicrohttpd-dev prometheus curl)
 [[ "${1:-}" == "--bench" ]] && pkgs+=(bpftrace linux-perf)
 
 missing=()
@@ -28,6 +31,20 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Debian's prometheus package enables and starts a system service; the tests
+# start their own server.  While installing, a policy-rc.d (unless the system
+# has one) refuses every service start; after, the service is disabled (and
+# stopped, under systemd) when this script installed the package.
+new_prometheus=0
+[[ " ${missing[*]} " == *" prometheus "* ]] && new_prometheus=1
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [[ $new_prometheus == 1 && ! -e $policy ]]; then
+	printf '#!/bin/sh\n# kmtrace scripts/deps.sh: no service starts while installing\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	own_policy=1
+	trap 'rm -f "$policy"' EXIT
+fi
 # An apt cache that has never been updated finds nothing; update once.
 if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/kmtrace-deps.log 2>&1; then
 	apt-get update >>/tmp/kmtrace-deps.log 2>&1
@@ -36,5 +53,18 @@ if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/kmtrace-de
 		tail -n 20 /tmp/kmtrace-deps.log >&2
 		exit 1
 	}
+fi
+if [[ $own_policy == 1 ]]; then
+	rm -f "$policy"
+	trap - EXIT
+fi
+if [[ $new_prometheus == 1 ]]; then
+	if [[ -d /run/systemd/system ]]; then
+		systemctl disable --now prometheus.service >>/tmp/kmtrace-deps.log 2>&1 || true
+	else
+		deb-systemd-helper disable prometheus.service >>/tmp/kmtrace-deps.log 2>&1 || true
+		update-rc.d prometheus disable >>/tmp/kmtrace-deps.log 2>&1 || true
+	fi
+	echo "deps: the prometheus system service is disabled (the tests start their own)" >&2
 fi
 echo "deps: done" >&2

@@ -38,6 +38,10 @@ enum kmt_opt {
 	KMT_O_SORT, /* stat */
 	KMT_O_LINES,
 	KMT_O_MAX_TRACKED,
+	KMT_O_LISTEN, /* stat's Prometheus export */
+	KMT_O_TEXTFILE,
+	KMT_O_INTERVAL,
+	KMT_O_TOP,
 	KMT_O_FAMILY,
 	KMT_O_DIRECT,
 	KMT_O_SETTLE,
@@ -114,6 +118,10 @@ struct kmt_args {
 	int sort; /* enum stat_sort */
 	uint64_t lines;
 	uint64_t max_tracked;
+	const char *listen;   /* --listen [ADDR:]PORT: /metrics over HTTP */
+	const char *textfile; /* --textfile FILE: node_exporter's textfile collector */
+	double every;	      /* --interval: seconds between textfile rewrites */
+	uint64_t top;	      /* --top: series per dimension before "other" */
 	/* running and output */
 	double duration; /* -d; 0: until stopped */
 	double settle;	 /* --settle: seconds from -m's unload to its leak verdict */

@@ -317,5 +317,5 @@ out:
 	kmt_unload(&r.ld);
 	kmt_target_close(&r.tg, ret != 0);
 	kmt_syms_close(r.syms);
-	return kmt_out_end(ret);
+	return kmt_target_exit_status(&r.tg, kmt_out_end(ret));
 }

@@ -105,8 +105,8 @@ static enum prog_kind prog_kind(const struct bpf_program *p, const char **event)
 		*event = s + 1;
 		return P_TP;
 	}
-	if (!strncmp(sec, "fentry/", 7)) {
-		*event = sec + 7;
+	if (!strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6)) {
+		*event = strchr(sec, '/') + 1;
 		return P_FENTRY;
 	}
 	if (!strncmp(sec, "iter/", 5))
@@ -193,7 +193,10 @@ static void choose(struct kmt_loader *l, struct probe *pr, bool use_raw, bool us
 			load = !(use_raw && has_raw(obj, ev)) && kmt_tp_exists_any(ev);
 			break;
 		case P_FENTRY:
-			load = use_fentry && g >= 0 && fentry_ok(pr, ev, l->verbose) == 0;
+			/* a function that also has its tracepoint: only without it
+			 * (vmalloc on 6.1: fexit alloc_vmap_area) */
+			load = use_fentry && g >= 0 && !kmt_tp_exists_any(ev) &&
+			       fentry_ok(pr, ev, l->verbose) == 0;
 			break;
 		case P_ITER:
 		case P_OTHER:
@@ -210,7 +213,10 @@ static void choose(struct kmt_loader *l, struct probe *pr, bool use_raw, bool us
 		/* a group is on when its first event is (kmalloc: kmem:kmalloc) */
 		if (load && g >= 0 && !strcmp(ev, groups[g].event[0])) {
 			on[g] = true;
-			via[g] = k == P_RAW ? "raw_tp" : k == P_TP ? "tracepoint" : "fentry";
+			via[g] = k == P_RAW					      ? "raw_tp"
+				 : k == P_TP					      ? "tracepoint"
+				 : strncmp(bpf_program__section_name(p), "fexit/", 6) ? "fentry"
+										      : "fexit";
 		}
 	}
 }
@@ -232,7 +238,9 @@ static void warn_off(const struct kmt_loader *l, const struct probe *pr, const b
 			const char *ev;
 			enum prog_kind k = prog_kind(p, &ev);
 
-			if (group_of(ev) == g) {
+			/* (an fentry stand-in for a tracepoint the kernel has is
+			 * never loaded: not a way in) */
+			if (group_of(ev) == g && !(k == P_FENTRY && kmt_tp_exists_any(ev))) {
 				in_obj = true;
 				if (k != P_RAW)
 					raw_only = false;

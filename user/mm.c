@@ -378,8 +378,9 @@ out:
 			strerror(errno));
 		ret = 1;
 	}
+	ret = kmt_target_exit_status(&t->tg, kmt_out_end(ret));
 	free(t);
-	return kmt_out_end(ret);
+	return ret;
 }
 
 /* Every process's mm, once. */

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include "cli.h"
 #include "hist_report.h"
+#include "netaddr.h"
+#include "prom.h"
 #include "stat_report.h"
 
 #define ARG(field) offsetof(struct kmt_args, field)
@@ -94,6 +96,24 @@ const struct kmt_optdef kmt_optdefs[KMT_O_MAX] = {
 			   "(default 131072; 8 per hash set, so a full set can\n"
 			   "refuse one earlier: counted as untracked)",
 			   KMT_K_U64, ARG(max_tracked), 1, 16777216, NULL},
+    [KMT_O_LISTEN] = {KMT_O_LISTEN, 0, "listen", "ADDR",
+		      "also serve the numbers at http://ADDR/metrics for\n"
+		      "Prometheus while running; ADDR is [IP:]PORT (IP: IPv4,\n"
+		      "[IPv6] or localhost; default 127.0.0.1; port 0: any free\n"
+		      "one, said on stderr)",
+		      KMT_K_PATH, ARG(listen), 0, 0, NULL},
+    [KMT_O_TEXTFILE] = {KMT_O_TEXTFILE, 0, "textfile", "FILE",
+			"also write the numbers to FILE for node_exporter's textfile\n"
+			"collector (replaced whole: rename), every --interval",
+			KMT_K_PATH, ARG(textfile), 0, 0, NULL},
+    [KMT_O_INTERVAL] = {KMT_O_INTERVAL, 0, "interval", "S",
+			"with --textfile: rewrite FILE every S seconds (default 15)", KMT_K_SECONDS,
+			ARG(every), 0, 86400, NULL},
+    [KMT_O_TOP] = {KMT_O_TOP, 0, "top", "N",
+		   "with --listen/--textfile: series for the N call sites (caches,\n"
+		   "modules, sizes) with the most bytes, the rest summed in one\n"
+		   "\"other\" series (default 20; kept for the whole run)",
+		   KMT_K_U64, ARG(top), 1, PROM_TOP_MAX, NULL},
     [KMT_O_FAMILY] = {KMT_O_FAMILY, 0, "family", "LIST",
 		      "allocator families to attach, comma-separated: kmalloc,\n"
 		      "cache (named slab caches), page, vmalloc, percpu, or all\n"
@@ -226,10 +246,11 @@ const struct kmt_cmd_spec kmt_hist_spec = {
 /* ---- stat -------------------------------------------------------------------------- */
 
 static const enum kmt_opt stat_opts[] = {
-    KMT_O_CALLER,      KMT_O_ALLOC,  KMT_O_PAGE,	  KMT_O_CACHE,	       KMT_O_PID,
-    KMT_O_COMM,	       KMT_O_SORT,   KMT_O_LINES,	  KMT_O_DURATION,      KMT_O_JSON,
-    KMT_O_MAX_TRACKED, KMT_O_FOLDED, KMT_O_FOLDED_WEIGHT, KMT_O_STACK_STORAGE, KMT_O_STATS,
-    KMT_O_VERBOSE,     KMT_O_HELP,   KMT_O_NONE,
+    KMT_O_CALLER,      KMT_O_ALLOC,	    KMT_O_PAGE,		 KMT_O_CACHE,	 KMT_O_PID,
+    KMT_O_COMM,	       KMT_O_SORT,	    KMT_O_LINES,	 KMT_O_DURATION, KMT_O_JSON,
+    KMT_O_MAX_TRACKED, KMT_O_LISTEN,	    KMT_O_TEXTFILE,	 KMT_O_INTERVAL, KMT_O_TOP,
+    KMT_O_FOLDED,      KMT_O_FOLDED_WEIGHT, KMT_O_STACK_STORAGE, KMT_O_STATS,	 KMT_O_VERBOSE,
+    KMT_O_HELP,	       KMT_O_NONE,
 };
 
 static void stat_defaults(struct kmt_args *a)
@@ -238,6 +259,8 @@ static void stat_defaults(struct kmt_args *a)
 	a->sort = STAT_SORT_BYTES;
 	a->lines = 10;
 	a->max_tracked = KMSTAT_MAX_PTRS;
+	a->every = 15.0;
+	a->top = PROM_TOP_DEFAULT;
 	a->stack_storage = KMT_STACK_ENTRIES;
 }
 
@@ -245,21 +268,35 @@ static int stat_check(const struct kmt_args *a, char *err, size_t errlen)
 {
 	if (stat_sort_valid(a->mode, a->sort))
 		return kmt_fail(err, errlen, "--sort frag/outstanding do not apply to --page");
+	if (a->listen) {
+		struct kmt_netaddr na;
+
+		if (kmt_netaddr_parse(a->listen, &na, err, errlen))
+			return -1;
+	}
+	if (a->given[KMT_O_INTERVAL] && !a->textfile)
+		return kmt_fail(err, errlen, "--interval goes with --textfile");
+	if (a->given[KMT_O_TOP] && !a->listen && !a->textfile)
+		return kmt_fail(err, errlen, "--top goes with --listen or --textfile");
 	return stacks_check(a, false, err, errlen);
 }
 
 const struct kmt_cmd_spec kmt_stat_spec = {
     .name = "stat",
-    .synopsis = "[--caller | --alloc | --page | --cache] [-p PID | -c COMM] [--sort KEY]\n"
-		"                    [-l N] [-d SECONDS] [--json] [--max-tracked N]\n"
-		"                    [--folded FILE [--folded-weight bytes|count]] "
-		"[--stack-storage N] [-v]\n",
+    .synopsis =
+	"[--caller | --alloc | --page | --cache] [-p PID | -c COMM] [--sort KEY]\n"
+	"                    [-l N] [-d SECONDS] [--json] [--max-tracked N] [-v]\n"
+	"                    [--listen [IP:]PORT] [--textfile FILE [--interval S]] [--top N]\n"
+	"                    [--folded FILE [--folded-weight bytes|count]] [--stack-storage N]\n",
     .about = "Kernel allocator statistics aggregated in BPF until Ctrl-C or -d, then a table.\n"
 	     "Frees of the -p/-c tasks' allocations are matched whoever frees them.\n",
     .opts = stat_opts,
     .notes = "OUTSTANDING: bytes allocated while tracing and not freed by the end; a '+'\n"
 	     "marks a lower bound (pointer table was full, see the summary).\n"
-	     "--json: one JSON object per line: rows, then {\"type\":\"totals\",...}.\n",
+	     "--json: one JSON object per line: rows, then {\"type\":\"totals\",...}.\n"
+	     "--listen/--textfile: the same numbers, live, in the Prometheus text format\n"
+	     "(counters since the start; symbols and cache names, never addresses); the\n"
+	     "table is still printed at the end.\n",
     .check = stat_check,
     .defaults = stat_defaults,
 };

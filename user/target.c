@@ -119,7 +119,7 @@ int kmt_target_open(struct kmt_target *t, const struct kmt_args *a)
 {
 	int e;
 
-	*t = (struct kmt_target){.child = -1, .go_w = -1, .err_r = -1, .cmd = a->cmd};
+	*t = (struct kmt_target){.child = -1, .go_w = -1, .err_r = -1, .cmd = a->cmd, .status = -1};
 	if (a->cmd && (e = kmt_can_exec(a->cmd[0]))) {
 		char name[256];
 
@@ -220,7 +220,13 @@ int kmt_target_reap(struct kmt_target *t)
 	if (t->child <= 0 || waitpid(t->child, &st, WNOHANG) != t->child)
 		return -1;
 	t->child = -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	t->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return t->status;
+}
+
+int kmt_target_exit_status(const struct kmt_target *t, int ret)
+{
+	return ret || t->status < 0 ? ret : t->status;
 }
 
 bool kmt_target_done(struct kmt_target *t, int *status)

@@ -21,6 +21,7 @@ struct kmt_target {
 	int go_w;    /* the parent writes a byte: exec now */
 	int err_r;   /* the child writes errno if exec fails (CLOEXEC) */
 	bool gone;   /* -p's process exited */
+	int status;  /* CMD's exit status once reaped (128 + signal if killed); -1: not yet */
 };
 
 /*
@@ -54,6 +55,12 @@ int kmt_target_reap(struct kmt_target *t);
 /* Whether the target ended: CMD exited (*STATUS gets its status) or -p's
  * process is gone. */
 bool kmt_target_done(struct kmt_target *t, int *status);
+
+/*
+ * What a command exits with: RET when the tracer failed (RET != 0) or no CMD was
+ * reaped, else CMD's own exit status (as strace, time and perf stat do).
+ */
+int kmt_target_exit_status(const struct kmt_target *t, int ret);
 
 /* Close the pipes; KILL_CHILD: SIGKILL and reap a CMD still there. */
 void kmt_target_close(struct kmt_target *t, bool kill_child);

@@ -98,8 +98,16 @@ static void set_slab_ranges(struct kmt_filter *f, struct ksyms *ks, bool verbose
 	uint64_t lo[KMT_SLAB_RANGES], hi[KMT_SLAB_RANGES];
 	int n = 0;
 
-	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
-		n += ksyms_ranges(ks, fns[i], lo + n, hi + n, KMT_SLAB_RANGES - n);
+	f->slab_pages_only = 0;
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		int got = ksyms_ranges(ks, fns[i], lo + n, hi + n, KMT_SLAB_RANGES - n);
+
+		/* a large kmalloc's frames: its kmalloc event is the module's */
+		if (strstr(fns[i], "kmalloc_large"))
+			for (int j = n; j < n + got; j++)
+				f->slab_pages_only |= 1u << j;
+		n += got;
+	}
 	if (verbose)
 		fprintf(stderr, "kmtrace: -m: %d slab refill text ranges from kallsyms\n", n);
 	if (!n && ks && ks->zeroed) {
@@ -716,5 +724,5 @@ out:
 			strerror(errno));
 		ret = 1;
 	}
-	return kmt_out_end(ret);
+	return kmt_target_exit_status(&r.tg, kmt_out_end(ret));
 }

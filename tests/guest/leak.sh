@@ -75,7 +75,7 @@ has "no leak: the 4096-byte kmalloc was seen" /tmp/ok.json '"event":"kmalloc".*"
 # project's 6.18 host does not, and runs no module tests).
 start_kmtrace /tmp/bulk.out /tmp/bulk.err trace --json -m kmdemo
 has "bulk=8: the ready line says bulk frees on (fentry kmem_cache_free_bulk)" /tmp/bulk.err \
-	'^kmtrace: ready: trace: kmalloc via raw_tp, cache via raw_tp, page via tracepoint, vmalloc (via raw_tp|off), percpu via raw_tp, bulk frees via fentry, threads via raw_tp, modules via raw_tp$'
+	'^kmtrace: ready: trace: kmalloc via raw_tp, cache via raw_tp, page via tracepoint, vmalloc via (raw_tp|fexit), percpu via raw_tp, bulk frees via fentry, threads via raw_tp, modules via raw_tp$'
 modprobe kmdemo size=4096 bulk=8
 eq "modprobe kmdemo size=4096 bulk=8" "$?" 0
 rmmod kmdemo

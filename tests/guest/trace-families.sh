@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
-# vm-checks: 21
+# vm-checks: 22
 # kmtrace trace -m kmdemo sees every allocator family kmdemo exercises
 # (busybox sh in the VM, as root, cwd /kmtrace), attributed by kernel stack:
 # the named cache's objects (kmdemo_obj), the per-CPU allocation, the vmalloc
-# area (where the kernel has vmalloc events: 6.12) and the kstrdup() made
+# area (vmalloc events on 6.12, fexit on 6.1) and the kstrdup() made
 # through a kernel helper (its via frame in kmdemo_init), each at the address
 # kmdemo printed (%px), each freed on rmmod (the same pointer), and no leak.
 # Run in a VM by tests/run.sh; the last line is "# trace-families guest: done".
@@ -43,14 +43,15 @@ has "percpu=256: a 256-byte percpu_alloc at kmdemo's cookie, attributed to kmdem
 eq "percpu=256: freed (tracked percpu_free of that pointer)" "$(freed "$p" percpu_free)" 1
 
 v=$(addr vmalloc)
+# vmalloc events where the kernel has them (6.3+), else fexit/fentry (6.1)
 if [ -d /sys/kernel/tracing/events/vmalloc ]; then
-	has "vmalloc=100000: the vmap area at kmdemo's address, attributed to kmdemo by stack" $out \
-		"\"event\":\"vmalloc\",.*\"ptr\":\"0x$v\",.*\"via_sym\":\"kmdemo_init\\+0x[0-9a-f]+ \\[kmdemo\\]\",\"module\":\"kmdemo\""
-	eq "vmalloc=100000: freed (tracked vfree of that address)" "$(freed "$v" vfree)" 1
+	has "vmalloc: via raw_tp (the kernel has vmalloc events)" $err ', vmalloc via raw_tp, '
 else
-	has "vmalloc: off on a kernel without vmalloc events ($(uname -r))" $err ', vmalloc off, '
-	ok "vmalloc: no vfree expected without vmalloc events"
+	has "vmalloc: via fexit ($(uname -r) has no vmalloc events)" $err ', vmalloc via fexit, '
 fi
+has "vmalloc=100000: the vmap area at kmdemo's address, attributed to kmdemo by stack" $out \
+	"\"event\":\"vmalloc\",.*\"ptr\":\"0x$v\",.*\"via_sym\":\"kmdemo_init\\+0x[0-9a-f]+ \\[kmdemo\\]\",\"module\":\"kmdemo\",\"bytes_req\":106496,"
+eq "vmalloc=100000: freed (tracked vfree of that address)" "$(freed "$v" vfree)" 1
 
 h=$(addr helper)
 # kstrdup() allocates with kmalloc_track_caller(): its call site is kstrdup's caller

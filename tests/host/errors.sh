@@ -288,7 +288,16 @@ for sub in trace hist mm; do
 	bpf_gone "$sub -p PID, process exited"
 done
 
-# -- CMD that fails: its exit status is reported, kmtrace exits 0
+# -- CMD that fails: its exit status is reported, and kmtrace exits with it
 "$K" trace --json -- sh -c 'exit 3' >"$tmp/c.out" 2>"$tmp/c.err"
-eq "trace -- CMD exiting 3: kmtrace exits 0" "$?" 0
+eq "trace -- CMD exiting 3: kmtrace exits 3" "$?" 3
 has "trace -- CMD exiting 3: summary exit_status 3" "$tmp/c.out" '^\{"event":"summary".*"exit_status":3'
+for sub in hist mm; do
+	"$K" $sub -- sh -c 'exit 7' >/dev/null 2>"$tmp/c.err"
+	eq "$sub -- CMD exiting 7: kmtrace exits 7" "$?" 7
+done
+"$K" trace -- true >/dev/null 2>"$tmp/c.err"
+eq "trace -- true: kmtrace exits 0" "$?" 0
+# the tracer's own failure wins over CMD's status
+"$K" trace -- sh -c 'exit 3' >/dev/full 2>"$tmp/c.err"
+eq "trace -- CMD exiting 3 >/dev/full: the write error's exit 1" "$?" 1

@@ -88,7 +88,7 @@ bpf_attached $kp
 sleep 0.5
 pkill -KILL -P $kp -x kstorm
 ended $kp
-eq "traced command SIGKILLed: kmtrace exits 0" "$rc" 0
+eq "traced command SIGKILLed: kmtrace exits 137 (its status)" "$rc" 137
 eq "traced command SIGKILLed: summary exit_status 137 (128 + SIGKILL)" \
 	"$(summary "$tmp/kill.out" exit_status)" 137
 n=$(grep -c '"event":"kmalloc".*"comm":"kstorm".*"bytes_req":148,' "$tmp/kill.out")

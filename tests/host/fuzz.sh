@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # The libFuzzer targets of tests/fuzz/ (kallsyms parser, event formatter,
-# command-line parser), built with clang -fsanitize=fuzzer,address,undefined
+# command-line parser, Prometheus exposition), built with clang -fsanitize=fuzzer,address,undefined
 # by `make fuzz-build`, each run KMT_FUZZ_SECONDS (default 10) from the seed
 # corpus in tests/fuzz/corpus/<target>, all at once.  A crash, a sanitizer
 # report or a failed invariant (abort) is a failure; the input that did it is

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # kmtruth.awk: the analysis half of tests/guest/lib/kmtruth.sh (busybox awk).
-#   awk -v mod=NAME -v ranges=RANGES -f kmtruth.awk TRACE
+#   awk -v mod=NAME -v ranges=RANGES [-v list=1] -f kmtruth.awk TRACE
 # RANGES: lines "KIND SECTION 0xADDR SIZE" written by kmtruth.sh, KIND being
 # "core"/"init" (the module's executable sections) or "other" (another
-# module's [base, base+size) from /proc/modules). TRACE: the tracefs "trace"
+# module's [base, base+size) from /proc/modules). list=1: also one "alloc …" line
+# per attributed allocation, as it is read. TRACE: the tracefs "trace"
 # file, recorded with options/stacktrace. Output: see docs/stock-modules.md.
 #
 # Addresses are 64-bit; awk's numbers are doubles, so an address is handled as
@@ -72,6 +73,15 @@ function hex8(n, out, i) {
 	return out
 }
 
+# hexdiff(a, b): hex a minus hex b, both 64-bit, a >= b, the difference small.
+function hexdiff(a, b, ahi, alo) {
+	split_addr(a)
+	ahi = hexval(AHI)
+	alo = ALO
+	split_addr(b)
+	return (ahi - hexval(AHI)) * 4294967296 + alo - ALO
+}
+
 function split_addr(a) {
 	a = norm(a)
 	while (length(a) < 16)
@@ -117,10 +127,16 @@ function site_is_mod(s, ts) {
 # frame by frame as its stack was read). BACKING: for a page event, an
 # allocator of another family (slab, vmalloc, percpu: the only plain frames
 # kmtruth.sh's grep keeps) sits between the page allocation and the module.
+# POOL: for a slab or per-CPU event, an allocator doing its own bookkeeping on
+# the module's behalf sits between (a vmalloc area's vm_struct, vmap_area and
+# page array; the radix tree's per-CPU preload pool; a per-CPU chunk): the
+# allocation is the allocator's (family kmalloc_backing, cache_backing,
+# percpu_backing), as a slab refill's pages are (page_backing).
 function attributed(c) {
 	VIA_INIT = P_init[c]
 	UNRES = P_unres[c]
 	BACKING = P_back[c]
+	POOL = P_pool[c]
 	return P_mod[c]
 }
 
@@ -153,8 +169,14 @@ function add(fam, bytes, bytes_req, direct) {
 
 # remember(table, key, fam, bytes): an attributed allocation is outstanding.
 # A key still outstanding in the same table means its free was never seen.
-function remember(tab, key, fam, bytes, site) {
+function remember(tab, key, fam, bytes, site, x) {
 	live_cs[tab, key] = ev_cs == "" ? "-" : ev_cs
+	if (list) {
+		x = live_cs[tab, key]
+		gsub(/ /, "", x)
+		printf "alloc family=%s %s=0x%s bytes=%d ts=%s site=%s call_site=%s\n", fam,
+			tab == "page" ? "pfn" : "ptr", key, bytes, ev_ts, site, x
+	}
 	if ((tab SUBSEP key) in live_fam) {
 		free_unseen++
 		forget(tab, key)
@@ -207,6 +229,8 @@ function flush(c, cs, ptr, a, b, r, o, pfn, fam, d, x) {
 		if (ptr == "0") {
 			failed++
 		} else if (attributed(c)) {
+			if (POOL)
+				fam = fam "_backing"
 			d = site_is_mod(ev_cs, ev_ts)
 			VIA_INIT = P_init[c]
 			a = field("bytes_alloc") + 0
@@ -255,10 +279,11 @@ function flush(c, cs, ptr, a, b, r, o, pfn, fam, d, x) {
 			a = field("bytes_alloc")
 			if (a == "")
 				a = field("size")
+			fam = POOL ? "percpu_backing" : "percpu"
 			d = ev_cs != "" && site_is_mod(ev_cs, ev_ts)
 			VIA_INIT = P_init[c]
-			add("percpu", a + 0, field("size") + 0, d)
-			remember("percpu", ptr, "percpu", a + 0, P_site[c])
+			add(fam, a + 0, field("size") + 0, d)
+			remember("percpu", ptr, fam, a + 0, P_site[c])
 		} else {
 			if (UNRES)
 				unresolved++
@@ -267,13 +292,25 @@ function flush(c, cs, ptr, a, b, r, o, pfn, fam, d, x) {
 	} else if (ev_name == "percpu_free_percpu") {
 		freed_key("percpu", norm(field("ptr")), "")
 	} else if (ev_name == "alloc_vmap_area") {
-		# "va_start: %lu size=%lu …": the address is printed in decimal.
-		x = ev_rest
-		sub(/^va_start: /, "", x)
-		sub(/ .*/, "", x)
-		ptr = dec2hex(x)
-		a = field("size") + 0
-		if (field("failed") != "0") {
+		x = field("va_start")
+		if (x != "") {
+			# kmtruth.sh's kretprobe (kernels without vmalloc events):
+			# "(caller <- alloc_vmap_area) va_start=0x… va_end=0x…", a
+			# fault where it returned an ERR_PTR
+			b = field("va_end")
+			o = x !~ /^0x[0-9a-f]+$/ || b !~ /^0x[0-9a-f]+$/
+			ptr = norm(x)
+			a = o ? 0 : hexdiff(b, x)
+		} else {
+			# "va_start: %lu size=%lu …": the address is printed in decimal.
+			x = ev_rest
+			sub(/^va_start: /, "", x)
+			sub(/ .*/, "", x)
+			ptr = dec2hex(x)
+			a = field("size") + 0
+			o = field("failed") != "0"
+		}
+		if (o) {
 			failed++
 		} else if (attributed(c)) {
 			add("vmalloc", a, a, 0)
@@ -308,7 +345,11 @@ function flush(c, cs, ptr, a, b, r, o, pfn, fam, d, x) {
 
 BEGIN {
 	nr = 0
-	fams = "kmalloc cache page page_backing vmalloc percpu"
+	# the events kmtruth.sh gives a stacktrace trigger
+	split("kmalloc kmem_cache_alloc mm_page_alloc percpu_alloc_percpu alloc_vmap_area", w, " ")
+	for (i in w)
+		stacked[w[i]] = 1
+	fams = "kmalloc kmalloc_backing cache cache_backing page page_backing vmalloc percpu percpu_backing"
 	while ((getline line < ranges) > 0) {
 		split(line, w, " ")
 		if (w[1] == "preloaded") {
@@ -333,7 +374,12 @@ BEGIN {
 
 # Each kernel stack is an entry of its own, right after its event on the same
 # CPU; the "trace" file merges the CPUs by time, so another CPU's entry can
-# fall between an event and its stack. Events wait per CPU for their stack.
+# fall between an event and its stack. On the same CPU an interrupt can too:
+# a softirq's free, or an allocation with its own stack, between an
+# allocation event and its stack. So allocation events (the ones with a
+# stacktrace trigger) wait for their stack on a per-CPU stack of pending
+# events ("CPU SUBSEP depth"), innermost first; every other event is taken at
+# once (depth 0).
 /^# entries-in-buffer\/entries-written:/ {
 	split($3, e, "/")
 	in_buffer = e[1] + 0
@@ -353,9 +399,13 @@ BEGIN {
 			P_site[stk] = f
 			P_init[stk] = VIA_INIT
 			P_back[stk] = P_inner[stk]
+			P_pool[stk] = P_inpool[stk]
 		} else if (UNRES) {
 			P_unres[stk] = 1
 		}
+	} else if (f ~ /^(__radix_tree_preload|__vmalloc_node_range|__vmalloc_node_range_noprof|pcpu_create_chunk|pcpu_populate_chunk)(\+|$)/) {
+		P_inner[stk] = 1
+		P_inpool[stk] = 1
 	} else if (f ~ /^_*(kmalloc|kmem_cache_alloc|kmalloc_large|kmalloc_order|kmalloc_trace|slab_alloc|allocate_slab|new_slab|alloc_slab_page|vmalloc|vzalloc|vm_area_alloc_pages|kvmalloc|kvzalloc|alloc_percpu|pcpu_)/) {
 		# (the same list as kmtruth.sh's grep, which drops every other plain frame)
 		P_inner[stk] = 1
@@ -373,27 +423,38 @@ BEGIN {
 		cpu = substr($0, RSTART + 1, RLENGTH - 2) + 0
 	if (stk != "") {
 		flush(stk)
+		depth[stk_cpu]--
 		stk = ""
 	}
 	if (rest == "<stack trace>") {
-		stk = cpu
+		if (depth[cpu] > 0) {
+			stk = cpu SUBSEP depth[cpu]
+			stk_cpu = cpu
+		}
 		next
 	}
 	if (!match(rest, /^[a-zA-Z_0-9]+: /))
 		next
-	flush(cpu)
-	P_name[cpu] = substr(rest, 1, RLENGTH - 2)
-	P_ts[cpu] = h + 0
+	name = substr(rest, 1, RLENGTH - 2)
+	d = 0
+	if (name in stacked)
+		d = ++depth[cpu]
+	s = cpu SUBSEP d
+	P_name[s] = name
+	P_ts[s] = h + 0
 	rest = substr(rest, RLENGTH + 1)
-	P_mod[cpu] = P_init[cpu] = P_unres[cpu] = P_back[cpu] = P_inner[cpu] = 0
-	P_site[cpu] = "?"
+	P_mod[s] = P_init[s] = P_unres[s] = P_back[s] = P_inner[s] = 0
+	P_pool[s] = P_inpool[s] = 0
+	P_site[s] = "?"
 	# A call_site symbolised in a module carries " [mod]": take it whole.
-	P_cs[cpu] = ""
+	P_cs[s] = ""
 	if (match(rest, /call_site=[^ ]+( \[[^]]+\])?/)) {
-		P_cs[cpu] = substr(rest, RSTART + 10, RLENGTH - 10)
+		P_cs[s] = substr(rest, RSTART + 10, RLENGTH - 10)
 		rest = substr(rest, 1, RSTART - 1) substr(rest, RSTART + RLENGTH)
 	}
-	P_rest[cpu] = rest
+	P_rest[s] = rest
+	if (!(name in stacked))
+		flush(s)
 }
 
 END {

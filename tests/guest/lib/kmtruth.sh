@@ -20,7 +20,8 @@
 # percpu:percpu_alloc_percpu, percpu:percpu_free_percpu, vmalloc:alloc_vmap_area
 # and vmalloc:free_vmap_area_noflush (where the kernel has them), module:*, and
 # a kprobe on kvfree_call_rcu (kfree_rcu() frees in batches, with no kfree
-# event per object). An allocation is the module's when its kernel stack has
+# event per object); without vmalloc events (6.1), a kretprobe on
+# alloc_vmap_area and a kprobe on free_vmap_area_noflush. An allocation is the module's when its kernel stack has
 # a frame in the module: symbolised "func+0x…/0x… [MODULE]", or a raw address
 # inside the module's executable sections (read from /sys/module/MODULE/
 # sections while it is loaded, sized from the .ko's ELF section headers) —
@@ -29,7 +30,8 @@
 # Environment: KMTRUTH_DIR (state and the raw trace, default /tmp/kmtruth),
 # KMTRUTH_BUFFER_KB (per-CPU trace buffer, default 16384), KMTRUTH_SETTLE
 # (seconds to keep tracing after CMD/before stop for RCU-deferred frees,
-# default 1), KMTRUTH_RAW=1 (also keep the unfiltered trace in $D/trace.raw).
+# default 1), KMTRUTH_RAW=1 (also keep the unfiltered trace in $D/trace.raw),
+# KMTRUTH_LIST=1 (the report lists every attributed allocation: "alloc …" lines).
 set -u
 
 T=/sys/kernel/tracing
@@ -197,6 +199,28 @@ start() {
 		fi
 	fi
 	echo "$rcu" >"$D/rcu"
+	# No vmalloc events (6.1): a kretprobe on alloc_vmap_area and a kprobe on
+	# free_vmap_area_noflush stand in for them (struct vmap_area starts with
+	# va_start, va_end; raw addresses either way).
+	vmk=off
+	if [ ! -f $T/events/vmalloc/alloc_vmap_area/enable ] && [ -f $T/kprobe_events ] &&
+		grep -q ' alloc_vmap_area$' /proc/kallsyms && grep -q ' free_vmap_area_noflush$' /proc/kallsyms; then
+		echo '-:kmtruth/alloc_vmap_area' >>$T/kprobe_events 2>/dev/null
+		echo '-:kmtruth/free_vmap_area_noflush' >>$T/kprobe_events 2>/dev/null
+		if echo 'r:kmtruth/alloc_vmap_area alloc_vmap_area va_start=+0($retval):x64 va_end=+8($retval):x64' \
+			>>$T/kprobe_events 2>/dev/null &&
+			echo 'p:kmtruth/free_vmap_area_noflush free_vmap_area_noflush va_start=+0(%di):x64' \
+				>>$T/kprobe_events 2>/dev/null &&
+			echo 1 >$T/events/kmtruth/alloc_vmap_area/enable &&
+			echo 1 >$T/events/kmtruth/free_vmap_area_noflush/enable &&
+			echo stacktrace >$T/events/kmtruth/alloc_vmap_area/trigger; then
+			vmk=on
+			echo kmtruth/alloc_vmap_area >>"$D/triggers"
+			grep -v '^noevent vmalloc ' "$D/ranges" >"$D/ranges.new"
+			mv "$D/ranges.new" "$D/ranges"
+		fi
+	fi
+	echo "$vmk" >"$D/vmk"
 	if [ -d "/sys/module/$m/sections" ]; then
 		# Already loaded: its ranges now; no load will be seen.
 		live_ranges "$m" >>"$D/ranges"
@@ -266,10 +290,10 @@ stop() {
 	done
 	t0=$(date +%s)
 	[ "${KMTRUTH_RAW:-0}" = 1 ] && cat $T/trace >"$D/trace.raw"
-	# Plain kernel frames matter only as allocator plumbing between a page
+	# Plain kernel frames matter only as allocator plumbing between an
 	# allocation and the module: every other one is dropped before awk.
 	grep -E -e '^([^ ]| [^=])' -e '\]$' -e '^ => 0x' \
-		-e '^ => _*(kmalloc|kmem_cache_alloc|kmalloc_large|kmalloc_order|kmalloc_trace|slab_alloc|allocate_slab|new_slab|alloc_slab_page|vmalloc|vzalloc|vm_area_alloc_pages|kvmalloc|kvzalloc|alloc_percpu|pcpu_)' \
+		-e '^ => _*(kmalloc|kmem_cache_alloc|kmalloc_large|kmalloc_order|kmalloc_trace|slab_alloc|allocate_slab|new_slab|alloc_slab_page|vmalloc|vzalloc|vm_area_alloc_pages|kvmalloc|kvzalloc|alloc_percpu|pcpu_|radix_tree_preload)' \
 		$T/trace >"$D/trace"
 	t1=$(date +%s)
 	echo 0 >$T/events/enable
@@ -278,15 +302,21 @@ stop() {
 		echo 0 >$T/events/kmtruth/kvfree_rcu/enable
 		echo '-:kmtruth/kvfree_rcu' >>$T/kprobe_events
 	fi
+	if [ "$(cat "$D/vmk")" = on ]; then
+		echo 0 >$T/events/kmtruth/alloc_vmap_area/enable
+		echo 0 >$T/events/kmtruth/free_vmap_area_noflush/enable
+		echo '-:kmtruth/alloc_vmap_area' >>$T/kprobe_events
+		echo '-:kmtruth/free_vmap_area_noflush' >>$T/kprobe_events
+	fi
 	[ -f $T/options/hash-ptr ] && echo 1 >$T/options/hash-ptr
 	echo >$T/trace
 	cat "$D/old_buffer_kb" >$T/buffer_size_kb 2>/dev/null
 	echo 1 >$T/tracing_on
-	awk -v mod="$m" -v ranges="$D/ranges" -f "$LIB/kmtruth.awk" "$D/trace" >"$D/report" ||
+	awk -v mod="$m" -v ranges="$D/ranges" -v list="${KMTRUTH_LIST:-0}" -f "$LIB/kmtruth.awk" "$D/trace" >"$D/report" ||
 		die "analysis failed (trace kept in $D/trace)"
 	t2=$(date +%s)
 	echo "read=$((t1 - t0)) analyse=$((t2 - t1))" >"$D/timing"
-	sed "1s/\$/ overrun=$overrun rcu=$(cat "$D/rcu") hashed_ptr=$(cat "$D/hashed") kernel=$(uname -r)/" "$D/report"
+	sed "/^kmtruth module=/s/\$/ overrun=$overrun rcu=$(cat "$D/rcu") hashed_ptr=$(cat "$D/hashed") kernel=$(uname -r)/" "$D/report"
 }
 
 case "${1:-}" in
