@@ -25,9 +25,10 @@
 /* kmt_alloc.flags / kmt_free.flags */
 #define KMT_KF_BULK 0x1 /* free: by kmem_cache_free_bulk() (kfree_bulk, kfree_rcu batches) */
 #define KMT_KF_RCU  0x2 /* free: queued by kfree_rcu()/kvfree_rcu() (freed after a grace period) */
-/* alloc: seen by a raw_tp program, whose kernel stack starts with the BPF
- * program's own frame and bpf_trace_run*() (bpf/stacks.bpf.h) */
-#define KMT_KF_RAW_TP 0x4
+/* alloc: seen by a raw_tp, fentry or fexit program, whose kernel stack starts
+ * with two frames of the tracing's own: the program, and bpf_trace_run*() or
+ * the BPF trampoline (bpf/stacks.bpf.h) */
+#define KMT_KF_OWN_FRAMES 0x4
 
 struct kmt_alloc {
 	__u64 call_site; /* the allocating caller (pages, vmalloc: 0) */
@@ -137,7 +138,7 @@ SEC("raw_tp/kmalloc")
 int BPF_PROG(raw_kmalloc, unsigned long call_site, const void *ptr, size_t req, size_t alloc,
 	     gfp_t gfp)
 {
-	return kmt_kmalloc(ctx, call_site, (__u64)ptr, req, alloc, gfp, KMT_KF_RAW_TP);
+	return kmt_kmalloc(ctx, call_site, (__u64)ptr, req, alloc, gfp, KMT_KF_OWN_FRAMES);
 }
 
 SEC("tracepoint/kmem/kmalloc")
@@ -191,7 +192,7 @@ int BPF_PROG(raw_cache_alloc, unsigned long call_site, const void *ptr, struct k
 	    .ptr = (__u64)ptr,
 	    .gfp = (__u32)gfp,
 	    .family = KMT_FAM_CACHE,
-	    .flags = KMT_KF_RAW_TP,
+	    .flags = KMT_KF_OWN_FRAMES,
 	    .cache = s,
 	};
 
@@ -211,7 +212,7 @@ int BPF_PROG(raw_vmalloc, unsigned long addr, unsigned long size, unsigned long 
 	    .bytes_req = size,
 	    .bytes_alloc = size,
 	    .family = KMT_FAM_VMALLOC,
-	    .flags = KMT_KF_RAW_TP,
+	    .flags = KMT_KF_OWN_FRAMES,
 	};
 
 	return kmt_on_alloc(ctx, &a);
@@ -233,6 +234,7 @@ int fx_vmalloc(void *ctx)
 	if (ret && ret < (__u64)-4095)
 		a.ptr = BPF_CORE_READ((struct vmap_area *)ret, va_start);
 	a.bytes_req = a.bytes_alloc = size;
+	a.flags = KMT_KF_OWN_FRAMES;
 	return kmt_on_alloc(ctx, &a);
 }
 
@@ -247,7 +249,7 @@ int BPF_PROG(raw_percpu_alloc, unsigned long call_site, bool reserved, bool is_a
 	    .bytes_alloc = bytes_alloc,
 	    .gfp = (__u32)gfp,
 	    .family = KMT_FAM_PERCPU,
-	    .flags = KMT_KF_RAW_TP,
+	    .flags = KMT_KF_OWN_FRAMES,
 	};
 
 	return kmt_on_alloc(ctx, &a);

@@ -29,19 +29,20 @@ struct {
 	__uint(value_size, KMT_STACK_MAX_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
 
-/* Frames on top of a raw_tp program's stack that are the tracing's own: the
- * program, bpf_trace_run*(). */
-#define KMT_RAW_TP_FRAMES 2
+/* Frames on top of a raw_tp, fentry or fexit program's stack that are the
+ * tracing's own: the program, bpf_trace_run*() or the BPF trampoline. */
+#define KMT_OWN_FRAMES 2
 
 /*
  * The id of CTX's kernel stack in `stacks`, a negative error when it has none
- * (counted); 0 when stacks are off.  RAW_TP: CTX is a raw_tp program's.
- * Ids are a hash of the frames: when another stack holds the bucket
- * (-EEXIST), a raw_tp program's stack is taken again without its tracing
- * frames (user space drops them anyway: the same named stack), which hashes
- * elsewhere; a stack is lost only when all of those collide.
+ * (counted); 0 when stacks are off.  OWN_FRAMES: CTX is a raw_tp, fentry or
+ * fexit program's (not a classic tracepoint's, whose stack starts at the
+ * tracepoint's caller).  Ids are a hash of the frames: when another stack
+ * holds the bucket (-EEXIST), such a stack is taken again without its
+ * tracing frames (user space drops them anyway: the same named stack), which
+ * hashes elsewhere; a stack is lost only when all of those collide.
  */
-static __always_inline __s32 kmt_stack_id(void *ctx, bool raw_tp)
+static __always_inline __s32 kmt_stack_id(void *ctx, bool own_frames)
 {
 	long id;
 
@@ -51,7 +52,7 @@ static __always_inline __s32 kmt_stack_id(void *ctx, bool raw_tp)
 	 * hash match (no BPF_F_FAST_STACK_CMP: two stacks never share an id),
 	 * frames to skip in BPF_F_SKIP_FIELD_MASK */
 	id = bpf_get_stackid(ctx, &stacks, 0);
-	for (__u64 skip = 1; raw_tp && id == -EEXIST && skip <= KMT_RAW_TP_FRAMES; skip++)
+	for (__u64 skip = 1; own_frames && id == -EEXIST && skip <= KMT_OWN_FRAMES; skip++)
 		id = bpf_get_stackid(ctx, &stacks, skip & BPF_F_SKIP_FIELD_MASK);
 	if (id < 0)
 		kmt_count(id == -EEXIST	  ? KMT_CNT_STACKID_COLLIDE

@@ -108,14 +108,14 @@ struct {
 #include "kmem.bpf.h"
 
 /* --folded: one allocation of BYTES with CTX's kernel stack. */
-static __always_inline void weigh_stack(void *ctx, bool raw_tp, __u64 bytes)
+static __always_inline void weigh_stack(void *ctx, bool own_frames, __u64 bytes)
 {
 	struct kmstat_stack zero = {}, *w;
 	__s32 id;
 
 	if (!want_stacks)
 		return;
-	id = kmt_stack_id(ctx, raw_tp);
+	id = kmt_stack_id(ctx, own_frames);
 	w = kmt_lookup_or_try_init(&stack_w, &id, &zero);
 	if (!w) {
 		kmt_count(KMT_CNT_STACKW_FULL);
@@ -220,8 +220,8 @@ static __always_inline void count_size(__u64 req)
 	}
 }
 
-static __always_inline void on_alloc(void *ctx, bool raw_tp, __u64 call_site, __u64 ptr, __u64 req,
-				     __u64 alloc, const struct kmem_cache *cache)
+static __always_inline void on_alloc(void *ctx, bool own_frames, __u64 call_site, __u64 ptr,
+				     __u64 req, __u64 alloc, const struct kmem_cache *cache)
 {
 	__u64 key = kmt_alloc_key(&(struct kmt_alloc){.ptr = ptr, .family = KMT_FAM_KMALLOC});
 	struct kmstat_totals *t = task_totals();
@@ -240,7 +240,7 @@ static __always_inline void on_alloc(void *ctx, bool raw_tp, __u64 call_site, __
 	t->bytes_alloc += alloc;
 	if (by_sizes)
 		count_size(req);
-	weigh_stack(ctx, raw_tp, alloc);
+	weigh_stack(ctx, own_frames, alloc);
 
 	idx = row_index(by_cache ? (__u64)cache : by_size ? alloc : call_site);
 	if (by_cache && idx >= 0 && !bpf_map_lookup_elem(&cache_names, &(__u64){(__u64)cache})) {
@@ -361,7 +361,7 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 	if (a->family == KMT_FAM_PAGE)
 		on_page_alloc(ctx, a->ptr != 0, a->order, a->gfp);
 	else
-		on_alloc(ctx, a->flags & KMT_KF_RAW_TP, a->call_site, a->ptr, a->bytes_req,
+		on_alloc(ctx, a->flags & KMT_KF_OWN_FRAMES, a->call_site, a->ptr, a->bytes_req,
 			 a->bytes_alloc, a->cache);
 	return 0;
 }

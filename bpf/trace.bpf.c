@@ -80,7 +80,7 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 			kmt_cache_name(a->cache, e->cache);
 	}
 	kmt_ev_current(e, id);
-	e->stack_id = kmt_stack_id(ctx, a->flags & KMT_KF_RAW_TP);
+	e->stack_id = kmt_stack_id(ctx, a->flags & KMT_KF_OWN_FRAMES);
 	e->call_site = page ? via : a->call_site;
 	e->via = via;
 	e->bytes_alloc = a->bytes_alloc;

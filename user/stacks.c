@@ -64,13 +64,14 @@ const char *kmt_stack_error(int32_t id)
 }
 
 /* Tracing frames are looked for among the first frames only: the program,
- * bpf_trace_run, the probe, the iterator (and perf's layers). */
+ * bpf_trace_run or the trampoline, the probe, the iterator (and perf's
+ * layers). */
 #define TRACING_TOP 8
 
 struct kmt_stack *kmt_stack_make(const uint64_t *ips, size_t depth, kmt_namer name, void *arg)
 {
 	struct kmt_stack *st = calloc(1, sizeof(*st));
-	size_t n = 0, skip = 0;
+	size_t n = 0, skip = 0, k;
 	char buf[512];
 
 	if (!st)
@@ -83,6 +84,13 @@ struct kmt_stack *kmt_stack_make(const uint64_t *ips, size_t depth, kmt_namer na
 	for (size_t i = 0; i < n && i < TRACING_TOP; i++)
 		if (kmt_stack_tracing_frame(name(arg, ips[i], buf, sizeof(buf))))
 			skip = i + 1;
+	/* so are frames without a symbol on top of a named one: the program and
+	 * the BPF trampoline of fentry/fexit (the allocator below them is
+	 * always named, unless nothing is: kallsyms without addresses) */
+	for (k = skip; k < n && k < TRACING_TOP && !*name(arg, ips[k], buf, sizeof(buf)); k++)
+		;
+	if (k < n && k < TRACING_TOP)
+		skip = k;
 	st->sym = calloc(n - skip + 1, sizeof(char *));
 	st->fn = calloc(n - skip + 1, sizeof(char *));
 	if (!st->sym || !st->fn)

@@ -5,8 +5,9 @@
  * time it is seen (while the modules on it are still known: user/symbols.c),
  * then kept.  Frames are named "func+0xoff [module]" like call sites; a frame
  * without a symbol is its address ("0xffffffffc0a01234"), everywhere, and
- * counted.  The tracing frames on top of every stack (the tracepoint and the
- * BPF program that took it) are dropped, so a stack starts at the allocator.
+ * counted.  The tracing frames on top of a stack (the BPF program that took
+ * it, bpf_trace_run*() or the BPF trampoline, the tracepoint's own) are
+ * dropped, so a stack starts at the allocator.
  * Weights per stack (count and bytes) make the folded file (user/folded.c).
  */
 #ifndef KMT_STACKS_H

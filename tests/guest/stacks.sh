@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# vm-checks: 19
+# vm-checks: 22
 # Kernel stacks of a module's allocations, in the VM (busybox sh, as root,
 # cwd /kmtrace): `kmtrace trace -m kmdemo --stacks --folded` while kmdemo is
 # loaded with leak=1 and unloaded.  The stacks of kmdemo's kmalloc and page
@@ -128,5 +128,20 @@ if grep -qE 'without a stack|without a symbol' /tmp/st.err; then
 	not_ok "--stacks: every stack stored and named" "$(grep -E 'without' /tmp/st.err)"
 else
 	ok "--stacks: every stack stored and named (nothing said lost)"
+fi
+# --- a vmap area: raw_tp on 6.12, fexit on 6.1 (the BPF trampoline's frames,
+# which have no symbol, are left out too) -----------------------------------------
+start_kmtrace /tmp/vm.out /tmp/vm.err trace --json -m kmdemo --stacks --family vmalloc
+modprobe kmdemo vmalloc=100000 && rmmod kmdemo
+eq "modprobe/rmmod kmdemo vmalloc=100000" "$?" 0
+stop_kmtrace "--family vmalloc --stacks"
+grep '"event":"vmalloc"' /tmp/vm.out | head -n 1 | sed 's/^/#   /'
+stack_of /tmp/vm.out '"event":"vmalloc",.*"module":"kmdemo"' >/tmp/vm.kmt
+has "vmalloc: the stack names kmdemo_init" /tmp/vm.kmt '^kmdemo_init\+0x[0-9a-f]+ \[kmdemo\]$'
+if [ -s /tmp/vm.kmt ] && head -n 1 /tmp/vm.kmt | grep -qE '^[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+$' &&
+	head -n 1 /tmp/vm.kmt | grep -qvE '^(bpf_|__bpf_|__traceiter_|trace_)'; then
+	ok "vmalloc: the stack starts in vmalloc's own code ($(head -n 1 /tmp/vm.kmt)), no tracing frame"
+else
+	not_ok "vmalloc: the stack starts in vmalloc's own code" "$(tr '\n' '|' </tmp/vm.kmt)"
 fi
 echo "# stacks guest: done"

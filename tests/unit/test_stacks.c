@@ -101,6 +101,30 @@ static void test_make(void **state)
 	kmt_stack_free(st);
 }
 
+/* fentry/fexit: the program and the BPF trampoline have no symbol: dropped
+ * above the first named frame; a stack of unnamed frames only (kallsyms
+ * without addresses) keeps them all. */
+static void test_make_unnamed_top(void **state)
+{
+	uint64_t fx[5] = {0xffffffffc0001000ULL, 0xffffffffc0002000ULL, 0xffffffff8120025eULL,
+			  0xffffffffc0a01063ULL, 0};
+	uint64_t none[3] = {0xffffffffc0001000ULL, 0xffffffffc0002000ULL, 0};
+	struct kmt_stack *st = kmt_stack_make(fx, 5, fake_name, NULL);
+
+	(void)state;
+	assert_non_null(st);
+	assert_int_equal(st->n, 2);
+	assert_int_equal(st->unresolved, 0);
+	assert_string_equal(st->sym[0], "__kmalloc_node_noprof+0x25e");
+	kmt_stack_free(st);
+	st = kmt_stack_make(none, 3, fake_name, NULL);
+	assert_non_null(st);
+	assert_int_equal(st->n, 2);
+	assert_int_equal(st->unresolved, 2);
+	assert_string_equal(st->sym[0], "0xffffffffc0001000");
+	kmt_stack_free(st);
+}
+
 static void test_error(void **state)
 {
 	(void)state;
@@ -254,13 +278,10 @@ static void test_output(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_tracing_frames),
-	    cmocka_unit_test(test_fn),
-	    cmocka_unit_test(test_make),
-	    cmocka_unit_test(test_error),
-	    cmocka_unit_test(test_frame_sanitized),
-	    cmocka_unit_test(test_folded),
-	    cmocka_unit_test(test_by_stack),
+	    cmocka_unit_test(test_tracing_frames), cmocka_unit_test(test_fn),
+	    cmocka_unit_test(test_make),	   cmocka_unit_test(test_make_unnamed_top),
+	    cmocka_unit_test(test_error),	   cmocka_unit_test(test_frame_sanitized),
+	    cmocka_unit_test(test_folded),	   cmocka_unit_test(test_by_stack),
 	    cmocka_unit_test(test_output),
 	};
 
