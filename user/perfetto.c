@@ -5,11 +5,8 @@
  * thread names (a name is written again when evicted: harmless).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
 #include "fmt.h"
 #include "trace_output.h"
 #include "perfetto.h"
