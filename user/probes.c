@@ -128,13 +128,14 @@ int kmt_fentry_can_attach(const char *func)
 	};
 	struct bpf_prog_load_opts opts = {.sz = sizeof(opts),
 					  .expected_attach_type = BPF_TRACE_FENTRY};
-	struct btf *vmlinux = btf__load_vmlinux_btf();
+	/* parsed once: each probe would parse the whole of it again (seconds
+	 * under emulation); kept for the process's life */
+	static struct btf *vmlinux;
 	int id, prog, link, err = 0;
 
-	if (!vmlinux)
+	if (!vmlinux && !(vmlinux = btf__load_vmlinux_btf()))
 		return -errno;
 	id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC);
-	btf__free(vmlinux);
 	if (id < 0)
 		return -ENOENT;
 	opts.attach_btf_id = id;

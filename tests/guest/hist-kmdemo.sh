@@ -12,12 +12,7 @@ err=/tmp/hist.err
 
 kmtrace hist --json --by caller --field alloc -m kmdemo >"$out" 2>"$err" &
 kh=$!
-i=0
-while [ $i -lt 300 ] && ! grep -q '^kmtrace: ready' "$err"; do
-	kill -0 $kh 2>/dev/null || break
-	sleep 0.2
-	i=$((i + 1))
-done
+wait_ready "$err" $kh
 has "hist -m kmdemo: ready line on stderr" "$err" '^kmtrace: ready: hist of bytes_alloc: kmalloc via raw_tp, modules via raw_tp$'
 modprobe kmdemo size=100 && rmmod kmdemo && modprobe kmdemo size=5000 && rmmod kmdemo
 eq "modprobe/rmmod kmdemo size=100, then size=5000" "$?" 0

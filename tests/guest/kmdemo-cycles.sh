@@ -22,13 +22,7 @@ err=/tmp/cy.err
 start() {
 	kmtrace trace --json -m $K >"$out" 2>"$err" &
 	kt=$!
-	i=0
-	while [ $i -lt 300 ] && ! grep -q '^kmtrace: ready' "$err"; do
-		kill -0 $kt 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	grep -q '^kmtrace: ready' "$err"
+	wait_ready "$err" $kt
 }
 # stop: SIGINT it; $sum gets its summary line, $krc its exit status
 stop() {

@@ -19,25 +19,13 @@
 # "# kmdemo-families guest: done".
 . /kmtrace/tests/lib.sh
 . /kmtrace/tests/guest/lib/kmdemo-tracefs.sh
+. /kmtrace/tests/guest/lib/kmdemo-kmsg.sh
 
-K=kmdemo
 S=/tmp/kt.sum
 log=/tmp/kmf.log
 err=/tmp/kmf.err
 vmalloc_events=0
 [ -d $KT/events/vmalloc ] && vmalloc_events=1
-
-seq=0
-kmsg_mark() {
-	seq=$((seq + 1))
-	mark="kmdemo-families-mark-$$-$seq"
-	echo "$mark" >/dev/kmsg
-}
-kmsg_since() {
-	dmesg | sed -n "/$mark\$/,\$p" | sed -n 's/^\[[ 0-9.]*\] //; s/^kmdemo: //p' |
-		grep -v -e 'taints kernel' -e 'tainting kernel' >"$1"
-}
-loaded() { grep -q "^$K " /proc/modules; }
 
 # fam_eq NAME FAMILY N: the trace has exactly N allocations of FAMILY, all freed.
 fam_eq() {
@@ -87,12 +75,7 @@ kerr=/tmp/kmf.kerr
 kmtrace_start() {
 	kmtrace trace --json --direct -m $K >"$kout" 2>"$kerr" &
 	kt=$!
-	i=0
-	while [ $i -lt 600 ] && ! grep -q '^kmtrace: ready' "$kerr"; do
-		kill -0 $kt 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_ready "$kerr" $kt
 	has "$1: kmtrace -m kmdemo ready" "$kerr" '^kmtrace: ready'
 }
 # kmtrace_check NAME LOADS KMALLOCS: SIGINT it; it saw LOADS module loads and

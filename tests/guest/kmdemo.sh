@@ -10,47 +10,25 @@
 # "# kmdemo guest: done" that the host side checks for.
 . /kmtrace/tests/lib.sh
 . /kmtrace/tests/guest/lib/kmdemo-tracefs.sh
+. /kmtrace/tests/guest/lib/kmdemo-kmsg.sh
 
-K=kmdemo
 log=/tmp/kmdemo.log
 err=/tmp/kmdemo.err
 tpid=
 
 # load ARGS...: modprobe kmdemo ARGS; $log gets the module's new kernel
-# messages (timestamp and "kmdemo: " prefix stripped), $err modprobe's output,
-# $rc its exit status.
-# (A marker line written to /dev/kmsg, not a line count: counts break once
-# the ring buffer wraps.)
-seq=0
-kmsg_mark() {
-	seq=$((seq + 1))
-	mark="kmdemo-test-mark-$$-$seq"
-	echo "$mark" >/dev/kmsg
-}
-kmsg_since() {
-	dmesg | sed -n "/$mark\$/,\$p" | sed -n 's/^\[[ 0-9.]*\] //; s/^kmdemo: //p' |
-		grep -v -e 'taints kernel' -e 'tainting kernel' >"$log"
-}
+# messages (kmsg_since), $err modprobe's output, $rc its exit status.
 load() {
 	kmsg_mark
 	modprobe "$K" "$@" >"$err" 2>&1
 	rc=$?
-	kmsg_since
+	kmsg_since "$log"
 }
 unload() {
 	kmsg_mark
 	rmmod "$K" >"$err" 2>&1
 	rc=$?
-	kmsg_since
-}
-loaded() { grep -q "^$K " /proc/modules; }
-not_loaded() {
-	if loaded || [ -d /sys/module/$K ]; then
-		not_ok "$1" "kmdemo is still loaded"
-		rmmod "$K" 2>/dev/null
-	else
-		ok "$1"
-	fi
+	kmsg_since "$log"
 }
 # values: the integers the module printed between "Printing…" and "Done!",
 # run-length lines ("V (xN)") expanded, one per line.

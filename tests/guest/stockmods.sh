@@ -22,12 +22,7 @@ kt=
 kmtrace_start() {
 	kmtrace trace --json -m "$1" >"/tmp/kmt.$1.json" 2>"/tmp/kmt.$1.err" &
 	kt=$!
-	_i=0
-	while [ $_i -lt 300 ] && ! grep -q '^kmtrace: ready' "/tmp/kmt.$1.err"; do
-		kill -0 $kt 2>/dev/null || break
-		sleep 0.2
-		_i=$((_i + 1))
-	done
+	wait_ready "/tmp/kmt.$1.err" $kt
 	grep -q '^kmtrace: ready' "/tmp/kmt.$1.err" || echo "# kmtrace -m $1 did not start: $(tr '\n' '|' <"/tmp/kmt.$1.err")"
 }
 

@@ -14,12 +14,7 @@ ev=/tmp/trace.events
 
 kmtrace trace --json -m kmdemo >"$out" 2>"$err" &
 kt=$!
-i=0
-while [ $i -lt 300 ] && ! grep -q '^kmtrace: ready' "$err"; do
-	kill -0 $kt 2>/dev/null || break
-	sleep 0.2
-	i=$((i + 1))
-done
+wait_ready "$err" $kt
 has "kmtrace -m kmdemo: ready line on stderr" "$err" '^kmtrace: ready'
 # -m shows only the thread events of processes that allocated for the module:
 # the threads process's own are seen by a second kmtrace, -c threads
@@ -109,12 +104,7 @@ done
 modprobe kmdemo size=2000 order=0
 kmtrace trace --json -m kmdemo >/tmp/pre.out 2>/tmp/pre.err &
 kt=$!
-i=0
-while [ $i -lt 300 ] && ! grep -q '^kmtrace: ready' /tmp/pre.err; do
-	kill -0 $kt 2>/dev/null || break
-	sleep 0.2
-	i=$((i + 1))
-done
+wait_ready /tmp/pre.err $kt
 rmmod kmdemo
 sleep 1
 kill -INT $kt
