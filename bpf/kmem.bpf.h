@@ -25,6 +25,7 @@
 /* kmt_alloc.flags / kmt_free.flags */
 #define KMT_KF_BULK 0x1 /* free: by kmem_cache_free_bulk() (kfree_bulk, kfree_rcu batches) */
 #define KMT_KF_RCU  0x2 /* free: queued by kfree_rcu()/kvfree_rcu() (freed after a grace period) */
+#define KMT_KA_TP   0x4 /* alloc: CTX is a classic tracepoint's record (not raw_tp's arguments) */
 
 struct kmt_alloc {
 	__u64 call_site; /* the allocating caller (pages, vmalloc: 0) */
@@ -106,7 +107,8 @@ static __always_inline bool kmt_attribute(void *ctx, const struct kmt_alloc *a, 
 	/* An allocator's own bookkeeping on the module's behalf (slab pages,
 	 * per-CPU chunks, a vmalloc area's pages and metadata) stays with that
 	 * allocator: the walk stops there, but for the vmap area itself. */
-	*via = kmt_module_frame(ctx, a->family != KMT_FAM_VMALLOC, a->family == KMT_FAM_PAGE);
+	*via = kmt_module_frame(ctx, a->flags & KMT_KA_TP, a->family != KMT_FAM_VMALLOC,
+				a->family == KMT_FAM_PAGE);
 	*by_stack = true;
 	return *via != 0;
 }
@@ -114,7 +116,7 @@ static __always_inline bool kmt_attribute(void *ctx, const struct kmt_alloc *a, 
 /* ---- kmalloc ---------------------------------------------------------------- */
 
 static __always_inline int kmt_kmalloc(void *ctx, __u64 call_site, __u64 ptr, __u64 req,
-				       __u64 alloc, __u64 gfp)
+				       __u64 alloc, __u64 gfp, __u32 flags)
 {
 	struct kmt_alloc a = {
 	    .call_site = call_site,
@@ -123,6 +125,7 @@ static __always_inline int kmt_kmalloc(void *ctx, __u64 call_site, __u64 ptr, __
 	    .bytes_alloc = alloc,
 	    .gfp = (__u32)gfp,
 	    .family = KMT_FAM_KMALLOC,
+	    .flags = flags,
 	};
 
 	return kmt_on_alloc(ctx, &a);
@@ -133,7 +136,7 @@ SEC("raw_tp/kmalloc")
 int BPF_PROG(raw_kmalloc, unsigned long call_site, const void *ptr, size_t req, size_t alloc,
 	     gfp_t gfp)
 {
-	return kmt_kmalloc(ctx, call_site, (__u64)ptr, req, alloc, gfp);
+	return kmt_kmalloc(ctx, call_site, (__u64)ptr, req, alloc, gfp, 0);
 }
 
 SEC("tracepoint/kmem/kmalloc")
@@ -156,7 +159,7 @@ int tp_kmalloc(void *ctx)
 	else
 		READ_KMALLOC((struct trace_event_raw_kmem_alloc *)ctx);
 #undef READ_KMALLOC
-	return kmt_kmalloc(ctx, call_site, ptr, req, alloc, gfp);
+	return kmt_kmalloc(ctx, call_site, ptr, req, alloc, gfp, KMT_KA_TP);
 }
 
 /* ---- pages ------------------------------------------------------------------ */
@@ -165,7 +168,7 @@ int tp_kmalloc(void *ctx)
 SEC("tracepoint/kmem/mm_page_alloc")
 int tp_page_alloc(struct trace_event_raw_mm_page_alloc *c)
 {
-	struct kmt_alloc a = {.family = KMT_FAM_PAGE};
+	struct kmt_alloc a = {.family = KMT_FAM_PAGE, .flags = KMT_KA_TP};
 	__u64 gfp = 0;
 
 	a.order = c->order;

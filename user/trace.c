@@ -53,7 +53,7 @@ struct trace_run {
 	/* allocations no table held (BPF: KMT_F_UNTRACKED; user space:
 	 * kmt_live_dropped), events lost: up to the last leak report */
 	uint64_t untracked_seen, untracked_reported, lost_reported, leaks_untracked;
-	uint32_t ring_size; /* KMTRACE_RING_SIZE (testing), 0: the object's */
+	uint32_t ring_size;	   /* KMTRACE_RING_SIZE (testing), 0: the object's */
 	uint64_t text_lo, text_hi; /* KMTRACE_MODULE_TEXT (testing), 0 0: none */
 	bool out_err;
 	char line[4096];
@@ -477,8 +477,8 @@ static int module_text_env(struct trace_run *r)
 	if (!v || !*v)
 		return 0;
 	if (sscanf(v, "%llx-%llx%n", &lo, &hi, &end) != 2 || v[end] || lo >= hi) {
-		fprintf(stderr, "kmtrace: KMTRACE_MODULE_TEXT=%.40s: expected LO-HI, hex, LO < HI\n",
-			v);
+		fprintf(stderr,
+			"kmtrace: KMTRACE_MODULE_TEXT=%.40s: expected LO-HI, hex, LO < HI\n", v);
 		return -1;
 	}
 	if (!r->a->module[0]) {
