@@ -463,10 +463,12 @@ static int ring_size_env(uint32_t *size)
 /*
  * KMTRACE_MODULE_TEXT=LO-HI (testing, hex addresses): -m's module is taken as
  * loaded with core text [LO, HI) instead of looked up in /proc/modules, and
- * module events are optional.  A range that holds no kernel text (1-2) makes
- * every allocation's stack walk run to its end and match nothing: what -m
- * costs the events of everything but the module, measurable on a kernel
- * without loadable modules (make bench).  0, or -1 after saying why.
+ * module events are optional.  A range where nothing is loaded (in the module
+ * area, away from BPF images) gives what -m costs every allocation that is not
+ * the module's -- the stack scan, and the walk where the scan cannot rule the
+ * module out (with KMTRACE_NO_STACK_SCAN=1: the walk on every one) --
+ * measurable on a kernel without loadable modules (make bench).  0, or -1
+ * after saying why.
  */
 static int module_text_env(struct trace_run *r)
 {
