@@ -147,17 +147,21 @@ static long kmt_scan_block(__u64 i, void *arg)
  * current task's live kernel stack, from the traced code's deepest frame up
  * to the task's pt_regs at its top, lies in the module's text (their hull).
  * Every return address the unwinder would report is such a word, so false
- * means the walk would find no module frame; true (a word in the hull, or
- * not sure: not on the task stack, as on an interrupt stack, deeper than
- * 16 KiB, or return addresses replaced by a tracer's trampoline) means walk.  Unwinding
- * (bpf_get_stack) costs ~3 us per event on the 6.18 host, copying and scanning the ~2 KiB of a
- * syscall's stack a few hundred ns, and most allocations are not the module's. Where the live stack
- * starts: a raw_tp program's CTX is the argument array of bpf_trace_run*() on the traced code's
- * stack, below its frames; a classic tracepoint's CTX is a per-CPU record whose first word is the
- * pt_regs perf filled at the event (perf_fetch_caller_regs: sp is its frame).  The program's own
- * frame pointer (r10) is no guide: 6.14+ may run it on a private per-CPU stack.  Pointers become
- * numbers through the per-CPU map value (a privileged program may store a pointer there): the
- * verifier refuses comparisons of a pointer with a number.
+ * means the walk would find no module frame.  True (a word in the hull, or
+ * not sure: not on the task stack, as on an interrupt stack; deeper than
+ * 16 KiB; return addresses replaced by a tracer's trampoline) means walk.
+ * Unwinding (bpf_get_stack) costs ~3 us per event on the 6.18 host, copying
+ * and scanning the ~2 KiB of a syscall's stack a few hundred ns, and most
+ * allocations are not the module's.
+ *
+ * Where the live stack starts: a raw_tp (or fentry) program's CTX is the
+ * argument array on the traced code's stack, below its frames; a classic
+ * tracepoint's CTX is a per-CPU record whose first word is the pt_regs perf
+ * filled at the event (perf_fetch_caller_regs: sp is its frame).  The
+ * program's own frame pointer (r10) is no guide: 6.14+ may run it on a
+ * private per-CPU stack.  Pointers become numbers through the per-CPU map
+ * value (a privileged program may store a pointer there): the verifier
+ * refuses comparisons of a pointer with a number.
  */
 static __always_inline bool kmt_stack_has_module(void *ctx, bool tp, struct kmt_stackbuf *sb)
 {
@@ -201,7 +205,10 @@ static __always_inline bool kmt_stack_has_module(void *ctx, bool tp, struct kmt_
 	len = *(volatile __u64 *)&sb->top - sp;
 	if (len > sizeof(sb->word) || (len & 63))
 		return true;
-	if (bpf_probe_read_kernel(sb->word, len, (void *)sp))
+	/* len in [64, 16384]: said again in a form old verifiers keep (6.1
+	 * loses the bounds of a spilled length) */
+	barrier_var(len);
+	if (bpf_probe_read_kernel(sb->word, ((len - 1) & (sizeof(sb->word) - 1)) + 1, (void *)sp))
 		return true;
 	s.lo = lo;
 	s.span = hi - lo;
