@@ -239,7 +239,7 @@ for i in "${!modes[@]}"; do
 		else
 			for o in "${sub[@]:1}"; do
 				[[ $o == -* && $o != --json ]] || continue
-				grep -q -- " $o[ ,]" "$tmp/help" || why="'kmtrace ${sub[0]} --help' has no $o"
+				grep -q -- " ${o}[ ,]" "$tmp/help" || why="'kmtrace ${sub[0]} --help' has no $o"
 			done
 		fi
 		;;
