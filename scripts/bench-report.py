@@ -229,6 +229,10 @@ def main(d):
         if len(f) >= 7:
             win.setdefault((f[0], int(f[1])), {}).setdefault(int(f[2]), {})[(f[3], f[4])] = \
                 (int(f[5]), int(f[6]))
+    yard = {}  # (mode, round, window) -> {tp: (run_ns, run_cnt)}
+    for f in lines(d, "yardwin"):
+        if len(f) >= 6:
+            yard.setdefault((f[0], int(f[1]), int(f[2])), {})[f[3]] = (int(f[4]), int(f[5]))
     if not st:
         print("\n".join(out))
         return
@@ -248,19 +252,39 @@ def main(d):
         p = st.get(m, {}).get(r, {}).get(key)
         return p[1] / p[2] if p and p[2] else None
 
-    def mode_windows(m, r):
-        """ns per workload op in each window of round r: the programs on events the
+    def mode_windows_by(m, r):
+        """{window: ns per workload op} of round r: the programs on events the
         workload makes at least MAIN_PER_OP times per op by that window's run time,
-        the rarer ones by their whole run's."""
+        the rarer ones by their whole run's; {-1: the whole run's} when no window
+        has enough runs."""
         ps = st.get(m, {}).get(r, {})
         main = [k for k in ps if wev(m, k) >= MAIN_PER_OP]
         minor = sum((whole(m, r, k) or 0) * wev(m, k) for k in ps if 0 < wev(m, k) < MAIN_PER_OP)
         if not main:
-            return []
-        return [sum(ws[k][0] / ws[k][1] * wev(m, k) for k in main) + minor
-                for ws in win.get((m, r), {}).values()
-                if all(ws.get(k, (0, 0))[1] >= MIN_RUNS for k in main)] or \
-            [sum((whole(m, r, k) or 0) * wev(m, k) for k in ps)]
+            return {}
+        v = {i: sum(ws[k][0] / ws[k][1] * wev(m, k) for k in main) + minor
+             for i, ws in win.get((m, r), {}).items()
+             if all(ws.get(k, (0, 0))[1] >= MIN_RUNS for k in main)}
+        return v or {-1: sum((whole(m, r, k) or 0) * wev(m, k) for k in ps)}
+
+    def mode_windows(m, r):
+        return list(mode_windows_by(m, r).values())
+
+    def yard_ratios(m, r):
+        """The mode's ns per op over the yardstick's (empty raw_tp programs on the
+        workload's frequent events, attached next to the mode's) in each window."""
+        out = []
+        for i, v in mode_windows_by(m, r).items():
+            ys = yard.get((m, r, i))
+            if not ys:
+                continue
+            evs = [tp for tp in ys if calib.get(meta[m]["w"], {}).get(tp, 0) >= MAIN_PER_OP]
+            if not evs or any(ys[tp][1] < MIN_RUNS for tp in evs):
+                continue
+            y = sum(ys[tp][0] / ys[tp][1] * calib[meta[m]["w"]][tp] for tp in evs)
+            if y > 0:
+                out.append(v / y)
+        return out
 
     def round_fig(m, r):
         v = mode_windows(m, r)
@@ -280,11 +304,19 @@ def main(d):
       "windows of all rounds, (p25–p75) their quartiles. **x floor**: per round, the "
       "median of the mode's windows over the median of its floor's windows in the same "
       "round; median (min–max) over rounds. whole run: per round over the whole "
-      "statistics run, median over rounds.")
+      "statistics run, median over rounds. over the floor per op: the mode's median ns per "
+      "op minus its floor's (kmfloor with the same tracepoints), and that in % of an "
+      "untraced op (1 / its median ops/s): what the programs' own work adds to each op "
+      "beyond the empty programs, without user space or cache effects (a mode that adds "
+      "x % keeps about x points less than its floor, for small x). **x yardstick**: in "
+      "each window, the mode's ns per op over that of the yardstick, empty raw_tp "
+      "programs on the workload's frequent events attached next to the mode's for the "
+      "statistics run and timed in the same windows (the machine's speed at that moment); "
+      "median (p25–p75) over all windows.")
     P("")
-    P("| mode | ns per workload event | windows | x floor (same round) | floor | "
-      "whole run | ns per op |")
-    P("|---|---|---|---|---|---|---|")
+    P("| mode | ns per workload event | windows | x yardstick (same windows) | "
+      "x floor (same round) | floor | whole run | ns per op | over the floor per op |")
+    P("|---|---|---|---|---|---|---|---|---|")
     summary = {}
     for name in order:
         if name not in st or status.get(name, ("ok",))[0] != "ok":
@@ -298,10 +330,24 @@ def main(d):
               if fl in st and round_fig(name, r) and round_fig(fl, r)]
         wh = [sum((whole(name, r, k) or 0) * wev(name, k) for k in st[name].get(r, {})) /
               n_ev(name) for r in R if r in st[name]]
-        summary[name] = (allw, xf)
+        # the mode's BPF time per op beyond its floor's, also in % of an
+        # untraced op of the workload (BPF time only: what the programs
+        # themselves add, not user space, not cache effects)
+        over = "-"
+        if meta[name]["floor"] and meta[name]["floor"] in st:
+            fw = [x for r in R for x in mode_windows(meta[name]["floor"], r)]
+            ou = [float(f[2]) for r, f in rows.get(meta[name]["untr"], {}).items()
+                  if r >= 1 and f[2]]
+            if fw:
+                d_ns = med(allw) * n_ev(name) - med(fw)
+                over = f"{d_ns:+.0f} ns" + (f" ({d_ns * med(ou) / 1e7:+.1f} % of an op)"
+                                             if ou else "")
+        yr = [x for r in R for x in yard_ratios(name, r)]
+        summary[name] = (allw, xf, yr)
         P(f"| {name} | **{fmt_q(allw)}** | {len(allw)} | "
-          f"{'**' + fmt_span(xf, '{:.3f}') + '**' if xf else '-'} | {fl or '-'} | "
-          f"{fmt_span(wh)} | {fmt_q([x * n_ev(name) for x in allw], '{:.0f}')} |")
+          f"{'**' + fmt_q(yr, '{:.3f}') + '**' if yr else '-'} | "
+          f"{fmt_span(xf, '{:.3f}') if xf else '-'} | {fl or '-'} | "
+          f"{fmt_span(wh)} | {fmt_q([x * n_ev(name) for x in allw], '{:.0f}')} | {over} |")
     P("")
     P("Per program:")
     P("")
@@ -349,7 +395,7 @@ def main(d):
                 evs.append(k[1])
             P(f"| {name} | {k[0]} | {att} | {fmt_q(v)} | {over} | {fmt_span(wh)} | "
               f"{fmt_span(epo, '{:.3f}')} | {f'{med(v) * w:.1f}' if v and w else '-'} |")
-        allw, xf = summary[name]
+        allw = summary[name][0]
         P(f"| {name} | **per workload event** | {'+'.join(evs) or '-'} | **{fmt_q(allw)}** | - | "
           f"- | {n_ev(name):.3f} (the workload's) | **{med(allw) * n_ev(name):.0f}** |")
     if any(rare.values()):

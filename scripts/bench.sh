@@ -108,9 +108,10 @@ settle=${KMT_SETTLE:-2}
 attach_timeout=${KMT_ATTACH_TIMEOUT:-30}
 hz=$(getconf CLK_TCK)
 tmp=$(mktemp -d /tmp/kmbench.XXXXXX)
-tpid="" spid="" sysctl_prev=""
+tpid="" spid="" ypid="" sysctl_prev=""
 cleanup() {
 	stats_off
+	yard_stop
 	if [[ -n $tpid ]] && kill -0 "$tpid" 2>/dev/null; then
 		kill -INT "$tpid" 2>/dev/null
 		sleep 0.5
@@ -595,6 +596,15 @@ for i in "${order[@]}"; do
 	echo "$name|$w|$kind|${floor_for[$name]:-}|$u|$args|$env" >>"$tmp/meta"
 done
 
+# yard_stop: the yardstick kmfloor of stats_window, if running, stopped
+# (also by the EXIT trap); ypid keeps its pid until then.
+yard_stop() {
+	if [[ -n $ypid ]]; then
+		kill -INT "$ypid" 2>/dev/null
+		wait "$ypid" 2>/dev/null
+	fi
+}
+
 # stats_window MODE ROUND W: with the tracer $tpid attached, runs workload W
 # for $stats_secs seconds with BPF statistics on and samples the tracer's
 # programs every $stats_win seconds.  Appends to $tmp/bpfstats one line per
@@ -604,28 +614,56 @@ done
 # kstorm's start and exit, left out): mode|round|window|name|tp_name|run_ns|
 # run_cnt|seconds since the bench started.
 stats_window() {
-	local m=$1 r=$2 w=$3 kp o i=0 j k
+	local m=$1 r=$2 w=$3 kp o i=0 j k yev
+	ypid=""
 	prog_stats "$tpid" >"$tmp/p0"
 	[[ -s $tmp/p0 ]] || return 0
+	# the yardstick: empty raw_tp programs on the workload's frequent events,
+	# attached next to the tracer's for this run only, timed in the same
+	# windows
+	yev=$(awk -F'|' -v w="$w" '$1 == w && $3 >= 0.05 {printf "%sraw_tp:%s", s, $2; s = ","}' "$tmp/calib")
+	if [[ -n $yev ]]; then
+		(
+			trap - INT
+			exec build/kmfloor --events "$yev" >"$tmp/y.out" 2>"$tmp/y.err"
+		) &
+		ypid=$!
+		for ((j = 0; j < 200; j++)); do
+			grep -q '^ready$' "$tmp/y.out" 2>/dev/null && break
+			kill -0 "$ypid" 2>/dev/null || break
+			sleep 0.01
+		done
+		if ! grep -q '^ready$' "$tmp/y.out" 2>/dev/null; then
+			echo "bench: the yardstick (kmfloor --events $yev) did not attach: $(head -n 1 "$tmp/y.err")" >&2
+			kill -KILL "$ypid" 2>/dev/null
+			wait "$ypid" 2>/dev/null
+			ypid=""
+		fi
+	fi
 	if ! stats_on; then
+		yard_stop
 		echo "bench: cannot enable BPF statistics (BPF_ENABLE_STATS, sysctl): no BPF run time" >&2
 		stats_secs=0
 		return 0
 	fi
-	rm -f "$tmp"/w[0-9]* "$tmp"/t[0-9]*
+	rm -f "$tmp"/w[0-9]* "$tmp"/t[0-9]* "$tmp"/y[0-9]*
 	prog_stats "$tpid" >"$tmp/p0"
+	[[ -n $ypid ]] && prog_stats "$ypid" >"$tmp/yp0"
 	read -r -a k <<<"$(workload "$w" "$stats_secs")"
 	"${k[@]}" >"$tmp/s.k" 2>&1 &
 	kp=$!
 	while [[ -e /proc/$kp && $(awk '{print $3}' "/proc/$kp/stat" 2>/dev/null) != Z ]]; do
 		sleep "$stats_win"
 		prog_stats "$tpid" >"$tmp/w$i"
+		[[ -n $ypid ]] && prog_stats "$ypid" >"$tmp/y$i"
 		awk -v a="$wall0" -v b="$(now)" 'BEGIN {printf "%.1f\n", b - a}' >"$tmp/t$i"
 		i=$((i + 1))
 	done
 	wait "$kp"
 	prog_stats "$tpid" >"$tmp/p1"
+	[[ -n $ypid ]] && prog_stats "$ypid" >"$tmp/yp1"
 	stats_off
+	yard_stop
 	o=$(sed -n 's/.* ops=\([0-9]*\) .*/\1/p' "$tmp/s.k")
 	[[ -n $o && $o -gt 0 ]] || {
 		echo "bench: kstorm failed in the statistics run: $(head -n 1 "$tmp/s.k")" >&2
@@ -643,6 +681,14 @@ stats_window() {
 				'{printf "%s|%s|%s|%s|%s|%d|%d|%s\n", m, r, w, $12, $6, $8 - $3, $9 - $4, t}' \
 				>>"$tmp/bpfwin"
 	done
+	# the yardstick's windows (the same instants), by event: mode|round|window|
+	# tp_name|run_ns|run_cnt
+	[[ -n $ypid && -s $tmp/yp1 ]] || return 0
+	for ((j = 0; j + 2 < i; j++)); do
+		join "$tmp/y$j" "$tmp/y$((j + 1))" |
+			awk -v m="$m" -v r="$r" -v w="$j" \
+				'{printf "%s|%s|%s|%s|%d|%d\n", m, r, w, $6, $8 - $3, $9 - $4}' >>"$tmp/yardwin"
+	done
 }
 
 # --- the rounds ----------------------------------------------------------------
@@ -652,6 +698,7 @@ stats_window() {
 : >"$tmp/results"
 : >"$tmp/bpfstats"
 : >"$tmp/bpfwin"
+: >"$tmp/yardwin"
 : >"$tmp/load"
 stats_prev=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -756,7 +803,7 @@ others=$(awk -v b0="$busy0" -v b1="$(busy)" -v w0="$wall0" -v w1="$(now)" -v hz=
 } >"$tmp/header"
 if [[ -n $raw ]]; then
 	mkdir -p "$raw" || die "cannot create $raw"
-	cp "$tmp"/{header,modes,meta,results,bpfstats,bpfwin,calib,calib_note,load} "$raw/"
+	cp "$tmp"/{header,modes,meta,results,bpfstats,bpfwin,yardwin,calib,calib_note,load} "$raw/"
 fi
 python3 scripts/bench-report.py "$tmp" >"$tmp/table.md" || die "scripts/bench-report.py failed"
 cp "$tmp/table.md" "$file"
