@@ -57,4 +57,39 @@ static __always_inline void kmt_module_text(struct module *mod, __u64 *text, __u
 	}
 }
 
+/* Tracers that replace return addresses on a task's stack with a trampoline
+ * (the function graph tracer, kretprobes / rethook; fields absent on kernels
+ * built without them). */
+struct task_struct___fgraph {
+	void *ret_stack;
+} __attribute__((preserve_access_index));
+
+struct task_struct___rethook {
+	struct llist_head rethooks;
+} __attribute__((preserve_access_index));
+
+struct task_struct___kretprobe {
+	struct llist_head kretprobe_instances;
+} __attribute__((preserve_access_index));
+
+/* Whether T's stack may hold trampolines in place of return addresses (that
+ * the unwinder puts back): its function-graph return stack exists (allocated
+ * for every task once the graph tracer ran: conservative), or kretprobe /
+ * rethook instances are pending. */
+static __always_inline bool kmt_task_ret_hijacked(struct task_struct *t)
+{
+	struct task_struct___fgraph *g = (void *)t;
+	struct task_struct___rethook *r = (void *)t;
+	struct task_struct___kretprobe *k = (void *)t;
+
+	if (bpf_core_field_exists(g->ret_stack) && BPF_CORE_READ(g, ret_stack))
+		return true;
+	if (bpf_core_field_exists(r->rethooks) && BPF_CORE_READ(r, rethooks.first))
+		return true;
+	if (bpf_core_field_exists(k->kretprobe_instances) &&
+	    BPF_CORE_READ(k, kretprobe_instances.first))
+		return true;
+	return false;
+}
+
 #endif /* KMT_CORE_FIXES_BPF_H */

@@ -8,6 +8,7 @@
 #ifndef KMT_FILTER_BPF_H
 #define KMT_FILTER_BPF_H
 
+#include "core_fixes.bpf.h"
 #include "filter.h"
 #include "maps.bpf.h"
 
@@ -77,8 +78,14 @@ static __always_inline bool kmt_in_slab_refill(__u64 addr, bool page)
 	return false;
 }
 
+/* The live part of the task's kernel stack the scan copies: 16 KiB, the
+ * x86-64 task stack (a larger one is not scanned: the walk decides). */
+#define KMT_SCAN_WORDS 2048
+
 struct kmt_stackbuf {
 	__u64 ip[KMT_STACK_DEPTH];
+	__u64 word[KMT_SCAN_WORDS]; /* the live stack, copied by kmt_stack_has_module() */
+	__u64 sp, top;		    /* stack pointers as plain numbers (see there) */
 };
 
 struct {
@@ -112,12 +119,111 @@ static long kmt_walk_frame(__u64 i, void *arg)
 	return w->stop && kmt_in_slab_refill(ip, w->page);
 }
 
+struct kmt_scan {
+	struct kmt_stackbuf *sb;
+	__u64 lo, span; /* the module ranges' hull: [lo, lo + span) */
+	bool hit;
+};
+
+/* bpf_loop callback: words 8*I .. 8*I+7 of the copy against the hull; 1 (a
+ * hit) ends the loop.  One block per call, no per-word bounds: the copy is
+ * whole blocks. */
+static long kmt_scan_block(__u64 i, void *arg)
+{
+	struct kmt_scan *s = arg;
+	const __u64 *w = &s->sb->word[(i * 8) & (KMT_SCAN_WORDS - 8)];
+	__u64 lo = s->lo, span = s->span;
+
+	if (w[0] - lo < span || w[1] - lo < span || w[2] - lo < span || w[3] - lo < span ||
+	    w[4] - lo < span || w[5] - lo < span || w[6] - lo < span || w[7] - lo < span) {
+		s->hit = true;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * -m's cheap test before the stack walk: false only when no word of the
+ * current task's live kernel stack, from the traced code's deepest frame up
+ * to the task's pt_regs at its top, lies in the module's text (their hull).
+ * Every return address the unwinder would report is such a word, so false
+ * means the walk would find no module frame.  True (a word in the hull, or
+ * not sure: not on the task stack, as on an interrupt stack; deeper than
+ * 16 KiB; return addresses replaced by a tracer's trampoline) means walk.
+ * Unwinding (bpf_get_stack) costs ~3 us per event on the 6.18 host, copying
+ * and scanning the ~2 KiB of a syscall's stack a few hundred ns, and most
+ * allocations are not the module's.
+ *
+ * Where the live stack starts: a raw_tp (or fentry) program's CTX is the
+ * argument array on the traced code's stack, below its frames; a classic
+ * tracepoint's CTX is a per-CPU record whose first word is the pt_regs perf
+ * filled at the event (perf_fetch_caller_regs: sp is its frame).  The
+ * program's own frame pointer (r10) is no guide: 6.14+ may run it on a
+ * private per-CPU stack.  Pointers become numbers through the per-CPU map
+ * value (a privileged program may store a pointer there): the verifier
+ * refuses comparisons of a pointer with a number.
+ */
+static __always_inline bool kmt_stack_has_module(void *ctx, bool tp, struct kmt_stackbuf *sb)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct kmt_scan s = {.sb = sb};
+	__u64 sp, base, len, lo = ~0ULL, hi = 0;
+
+	if (filter.no_scan)
+		return true;
+	for (int i = 0; i < KMT_MAX_RANGES; i++) {
+		if (mod_hi[i] <= mod_lo[i])
+			continue;
+		if (mod_lo[i] < lo)
+			lo = mod_lo[i];
+		if (mod_hi[i] > hi)
+			hi = mod_hi[i];
+	}
+	if (hi <= lo)
+		return false; /* no text known: nothing can match */
+	if (kmt_task_ret_hijacked(t))
+		return true; /* return addresses replaced on the stack: walk */
+	if (tp) {
+		struct pt_regs *regs = NULL;
+
+		if (bpf_probe_read_kernel(&regs, sizeof(regs), ctx) || !regs ||
+		    bpf_core_read(&sp, sizeof(sp), &regs->sp))
+			return true;
+	} else {
+		sb->sp = (__u64)ctx;
+		asm volatile("" ::: "memory");
+		sp = *(volatile __u64 *)&sb->sp;
+	}
+	sb->top = (__u64)bpf_task_pt_regs(t) + sizeof(struct pt_regs);
+	asm volatile("" ::: "memory");
+	base = (__u64)t->stack;
+	/* from the 64-byte block of SP (whole blocks: the words below it are
+	 * this stack's too) up to the top */
+	sp &= ~63ULL;
+	if (sp < base || sp >= *(volatile __u64 *)&sb->top)
+		return true; /* not on the task stack: walk */
+	len = *(volatile __u64 *)&sb->top - sp;
+	if (len > sizeof(sb->word) || (len & 63))
+		return true;
+	/* len in [64, 16384]: said again in a form old verifiers keep (6.1
+	 * loses the bounds of a spilled length) */
+	barrier_var(len);
+	if (bpf_probe_read_kernel(sb->word, ((len - 1) & (sizeof(sb->word) - 1)) + 1, (void *)sp))
+		return true;
+	s.lo = lo;
+	s.span = hi - lo;
+	bpf_loop(len / 64, kmt_scan_block, &s, 0);
+	return s.hit;
+}
+
 /* -m: the first kernel stack frame of CTX's event inside the module's text,
  * 0 if none; with STOP also 0 when an allocator working for its own objects
  * lies between (filter.slab_lo/hi: slab refills, large kmallocs, vmalloc
  * areas, per-CPU chunks).  The frames are walked with bpf_loop(): the
- * verifier checks one frame, not every path through 32 of them. */
-static __always_inline __u64 kmt_module_frame(void *ctx, bool stop, bool page)
+ * verifier checks one frame, not every path through 32 of them.  The walk
+ * is skipped when the live stack holds no address in the module's text
+ * (kmt_stack_has_module; TP: CTX is a classic tracepoint's record). */
+static __always_inline __u64 kmt_module_frame(void *ctx, bool tp, bool stop, bool page)
 {
 	__u32 zero = 0;
 	struct kmt_walk w = {.stop = stop, .page = page};
@@ -125,6 +231,8 @@ static __always_inline __u64 kmt_module_frame(void *ctx, bool stop, bool page)
 
 	w.sb = bpf_map_lookup_elem(&stackbuf, &zero);
 	if (!w.sb)
+		return 0;
+	if (!kmt_stack_has_module(ctx, tp, w.sb))
 		return 0;
 	n = bpf_get_stack(ctx, w.sb->ip, sizeof(w.sb->ip), 0);
 	if (n <= 0) {

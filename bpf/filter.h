@@ -20,7 +20,8 @@ struct kmt_filter {
 	__u8 module;	  /* the call site (pages: a stack frame) must lie in the module (-m) */
 	__u8 size;	  /* min_size/max_size given */
 	__u8 direct;	  /* -m --direct: a kmalloc's own call site only, no stack walk */
-	__u8 _pad[6];
+	__u8 no_scan;	  /* -m: walk every stack, no scan first (KMTRACE_NO_STACK_SCAN, testing) */
+	__u8 _pad[5];
 	char comm_name[KMT_COMM_LEN];
 	char module_name[KMT_MODNAME_LEN];
 	/* -m: text of the allocators that take pages for their own objects

@@ -29,6 +29,7 @@
  * with two frames of the tracing's own: the program, and bpf_trace_run*() or
  * the BPF trampoline (bpf/stacks.bpf.h) */
 #define KMT_KF_OWN_FRAMES 0x4
+#define KMT_KA_TP	  0x8 /* alloc: CTX is a classic tracepoint's record (not raw_tp's arguments) */
 
 struct kmt_alloc {
 	__u64 call_site; /* the allocating caller (pages, vmalloc: 0) */
@@ -110,7 +111,8 @@ static __always_inline bool kmt_attribute(void *ctx, const struct kmt_alloc *a, 
 	/* An allocator's own bookkeeping on the module's behalf (slab pages,
 	 * per-CPU chunks, a vmalloc area's pages and metadata) stays with that
 	 * allocator: the walk stops there, but for the vmap area itself. */
-	*via = kmt_module_frame(ctx, a->family != KMT_FAM_VMALLOC, a->family == KMT_FAM_PAGE);
+	*via = kmt_module_frame(ctx, a->flags & KMT_KA_TP, a->family != KMT_FAM_VMALLOC,
+				a->family == KMT_FAM_PAGE);
 	*by_stack = true;
 	return *via != 0;
 }
@@ -161,7 +163,7 @@ int tp_kmalloc(void *ctx)
 	else
 		READ_KMALLOC((struct trace_event_raw_kmem_alloc *)ctx);
 #undef READ_KMALLOC
-	return kmt_kmalloc(ctx, call_site, ptr, req, alloc, gfp, 0);
+	return kmt_kmalloc(ctx, call_site, ptr, req, alloc, gfp, KMT_KA_TP);
 }
 
 /* ---- pages ------------------------------------------------------------------ */
@@ -170,7 +172,7 @@ int tp_kmalloc(void *ctx)
 SEC("tracepoint/kmem/mm_page_alloc")
 int tp_page_alloc(struct trace_event_raw_mm_page_alloc *c)
 {
-	struct kmt_alloc a = {.family = KMT_FAM_PAGE};
+	struct kmt_alloc a = {.family = KMT_FAM_PAGE, .flags = KMT_KA_TP};
 	__u64 gfp = 0;
 
 	a.order = c->order;

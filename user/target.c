@@ -148,6 +148,13 @@ void kmt_target_filter(const struct kmt_target *t, const struct kmt_args *a, str
 	memcpy(f->module_name, a->module, sizeof(f->module_name));
 	f->size = a->size_filter;
 	f->direct = a->direct;
+	/* KMTRACE_NO_STACK_SCAN=1 (testing, make bench): -m walks every
+	 * allocation's stack, without the scan that skips most walks */
+	{
+		const char *v = getenv("KMTRACE_NO_STACK_SCAN");
+
+		f->no_scan = v && *v && strcmp(v, "0");
+	}
 	f->min_size = a->min_size;
 	f->max_size = a->max_size;
 }

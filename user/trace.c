@@ -58,7 +58,8 @@ struct trace_run {
 	/* allocations no table held (BPF: KMT_F_UNTRACKED; user space:
 	 * kmt_live_dropped), events lost: up to the last leak report */
 	uint64_t untracked_seen, untracked_reported, lost_reported, leaks_untracked;
-	uint32_t ring_size; /* KMTRACE_RING_SIZE (testing), 0: the object's */
+	uint32_t ring_size;	   /* KMTRACE_RING_SIZE (testing), 0: the object's */
+	uint64_t text_lo, text_hi; /* KMTRACE_MODULE_TEXT (testing), 0 0: none */
 	bool out_err;
 	char line[32768]; /* an event with its stack: 64 frames of up to 256 bytes */
 };
@@ -416,12 +417,23 @@ static int on_event(void *ctx, void *data, size_t size)
 
 /* ---- -m for a module that is already loaded ------------------------------------------ */
 
-static void preloaded_module(struct trace_bpf *skel, const char *name)
+static void preloaded_module(struct trace_run *r, const char *name)
 {
+	struct trace_bpf *skel = r->skel;
 	char line[512], n[128], state[32];
 	unsigned long long size, addr;
-	FILE *f = fopen("/proc/modules", "re");
+	FILE *f;
 
+	if (r->text_hi) { /* KMTRACE_MODULE_TEXT */
+		skel->bss->mod_lo[2] = r->text_lo;
+		skel->bss->mod_hi[2] = r->text_hi;
+		fprintf(stderr,
+			"kmtrace: module %s taken as loaded at %#llx-%#llx (KMTRACE_MODULE_TEXT, "
+			"testing)\n",
+			name, (unsigned long long)r->text_lo, (unsigned long long)r->text_hi);
+		return;
+	}
+	f = fopen("/proc/modules", "re");
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -592,6 +604,38 @@ static int ring_size_env(uint32_t *size)
 	return 0;
 }
 
+/*
+ * KMTRACE_MODULE_TEXT=LO-HI (testing, hex addresses): -m's module is taken as
+ * loaded with core text [LO, HI) instead of looked up in /proc/modules, and
+ * module events are optional.  A range where nothing is loaded (in the module
+ * area, away from BPF images) gives what -m costs every allocation that is not
+ * the module's -- the stack scan, and the walk where the scan cannot rule the
+ * module out (with KMTRACE_NO_STACK_SCAN=1: the walk on every one) --
+ * measurable on a kernel without loadable modules (make bench).  0, or -1
+ * after saying why.
+ */
+static int module_text_env(struct trace_run *r)
+{
+	const char *v = getenv("KMTRACE_MODULE_TEXT");
+	unsigned long long lo, hi;
+	int end = 0;
+
+	if (!v || !*v)
+		return 0;
+	if (sscanf(v, "%llx-%llx%n", &lo, &hi, &end) != 2 || v[end] || lo >= hi) {
+		fprintf(stderr,
+			"kmtrace: KMTRACE_MODULE_TEXT=%.40s: expected LO-HI, hex, LO < HI\n", v);
+		return -1;
+	}
+	if (!r->a->module[0]) {
+		fprintf(stderr, "kmtrace: KMTRACE_MODULE_TEXT needs -m MODULE\n");
+		return -1;
+	}
+	r->text_lo = lo;
+	r->text_hi = hi;
+	return 0;
+}
+
 static int run(struct trace_run *r)
 {
 	struct ring_buffer *rb;
@@ -653,7 +697,7 @@ int cmd_trace(int argc, char **argv)
 	ret = kmt_cli(&kmt_trace_spec, argc, argv, &a);
 	if (ret)
 		return ret == KMT_CLI_EXIT_OK ? 0 : ret;
-	if (ring_size_env(&r.ring_size))
+	if (ring_size_env(&r.ring_size) || module_text_env(&r))
 		return 2;
 	if (kmt_loader_check("trace"))
 		return 1;
@@ -695,6 +739,8 @@ int cmd_trace(int argc, char **argv)
 	    .arg = &r,
 	};
 	kmt_target_events(&a, &r.ld);
+	if (r.text_hi) /* KMTRACE_MODULE_TEXT: the module's text is given */
+		r.ld.need[KMT_G_MODULES] = NULL;
 	kmt_want_families(&r.ld, a.families ? a.families : (1u << KMT_FAM_MAX) - 1);
 	if (kmt_load(&r.ld))
 		goto out;
@@ -706,7 +752,7 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	}
 	if (a.module[0])
-		preloaded_module(r.skel, a.module);
+		preloaded_module(&r, a.module);
 	if (kmt_target_attach(&r.tg, &r.ld))
 		goto out;
 	ret = run(&r);

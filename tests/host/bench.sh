@@ -14,7 +14,7 @@ stats_holders() { find /proc/[0-9]*/fd -maxdepth 1 -lname 'anon_inode:bpf-stats'
 holders0=$(stats_holders)
 sysctl0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 before=$(find bench/results -type f -printf '%p %T@\n' 2>/dev/null | sort | md5sum)
-scripts/bench.sh --quick --out "$dir" >"$out" 2>"$dir/log"
+scripts/bench.sh --quick --out "$dir" --raw "$dir/raw" >"$out" 2>"$dir/log"
 eq "bench.sh --quick exits 0" "$?" 0
 has "bench table header" "$out" '^\| mode \| attach \| kept \(x untraced\) \|'
 has "bench row: untraced, kept 1.00" "$out" '^\| untraced \| - \| 1\.00( \(disturbed\))? \| [0-9.-]+ \| [0-9,]+ \|'
@@ -30,9 +30,26 @@ else
 fi
 eq "bench --out leaves bench/results alone" "$(find bench/results -type f -printf '%p %T@\n' 2>/dev/null | sort | md5sum)" "$before"
 # every kmtrace mode is either measured or listed as skipped
-for m in "kmtrace hist" "kmtrace stat" "kmtrace trace" "kmtrace trace --json"; do
+for m in "kmtrace hist" "kmtrace stat" "kmtrace trace" "kmtrace trace --json" "kmtrace trace -m" \
+	"kmtrace trace -m --direct" "kmtrace trace -m, walk every stack" "pipe: untraced" \
+	"pipe: kmtrace hist --family all" "pipe: kmtrace stat --cache" "pipe: kmtrace trace --json"; do
 	has "bench row for '$m' (measured or skipped)" "$out" "^\| $m \| "
 done
+# a kmtrace mode's floor: kmfloor with the same tracepoints (the attach column
+# lists them, or their number), and the mode's row names it
+attach_col() { awk -F' [|] ' -v m="| $1" '$1 == m {print $2; exit}' "$out"; }
+for m in "kmtrace hist" "kmtrace trace" "pipe: kmtrace hist --family all"; do
+	f="kmfloor as ${m#pipe: }"
+	[ "$m" != "${m#pipe: }" ] && f="pipe: $f"
+	a=$(attach_col "$m")
+	if [ -n "$a" ] && [ "$a" = "$(attach_col "$f")" ] && grep -q "^| $m | .* vs $f |" "$out"; then
+		ok "bench: '$f' attaches what '$m' does ($a), and is its floor"
+	else
+		not_ok "bench: '$f' attaches what '$m' does" "'$a' vs '$(attach_col "$f")'"
+	fi
+done
+eq "bench: stat's floor is kmfloor raw_tp (the same two raw tracepoints)" \
+	"$(grep -c '^| kmtrace stat | .* vs kmfloor raw_tp |' "$out")" 1
 
 
 # BPF run time: one row per kmfloor program, events/op from the kernel's own
@@ -55,7 +72,15 @@ for a in raw_tp tracepoint; do
 	fi
 done
 has "bench BPF run time: a per-workload-event row for kmtrace stat (or stat skipped)" "$out" \
-	'^\| kmtrace stat \| (\*\*per workload event\*\* \| kmalloc\+kfree \| \*\*[0-9.]+|- \| skipped)'
+	'^\| kmtrace stat \| (\*\*per workload event\*\* \| kfree\+kmalloc \| \*\*[0-9.]+|- \| skipped)'
+has "bench BPF run time: the mode summary has kmtrace stat over its floor (or stat skipped)" "$out" \
+	'^\| kmtrace stat \| (\*\*[0-9.]+[^|]*\*\* \| [0-9]+ \| \*\*[0-9.]+\*\* \| kmfloor raw_tp \||- \| skipped)'
+# --raw keeps the data, and scripts/bench-report.py makes the same table from it
+if [ -s "$dir/raw/bpfwin" ] && python3 scripts/bench-report.py "$dir/raw" | cmp -s - "$out"; then
+	ok "bench --raw DIR: the data kept; scripts/bench-report.py DIR gives the same table"
+else
+	not_ok "bench --raw DIR: the data kept, the same table again" "$(ls "$dir/raw" 2>&1 | tr '\n' ' ')"
+fi
 eq "bench leaves no BPF statistics holder behind, the sysctl as it was" \
 	"$(stats_holders) $(cat /proc/sys/kernel/bpf_stats_enabled)" "$holders0 $sysctl0"
 
@@ -80,7 +105,7 @@ eq "bench SIGINT during the statistics run: exit 130, statistics held before, no
 	"$rc $((during > holders0)) $(stats_holders) $(cat /proc/sys/kernel/bpf_stats_enabled)" \
 	"130 1 $holders0 $sysctl0"
 
-for bad in "--rounds 0" "--ops x" "--threads" "--bogus" "--stats-seconds x"; do
+for bad in "--rounds 0" "--ops x" "--threads" "--bogus" "--stats-seconds x" "--seconds 0" "--raw"; do
 	# shellcheck disable=SC2086
 	scripts/bench.sh $bad >/dev/null 2>"$out"
 	rc=$?
@@ -116,7 +141,21 @@ kill -INT $bg
 wait $bg
 eq "kmfloor --attach none --stats: ready, holds 1 stats fd and no program, SIGINT exits 0" \
 	"$r $n $p $?" "1 1 0 0"
-for bad in "--attach" "--attach kprobe" "-x" "extra"; do
+# --events: one empty program per event, attached as said (its links' fdinfo)
+"$K" --events raw_tp:kmalloc,tracepoint:mm_page_alloc,raw_tp:kfree >"$out" 2>&1 &
+bg=$!
+for _ in $(seq 50); do grep -q '^ready$' "$out" && break; sleep 0.1; done
+r=$(grep -c '^ready$' "$out")
+l=$(grep -h -A9 '^link_type' /proc/$bg/fdinfo/* 2>/dev/null | awk '/^link_type:/ {t = $2} /^tp_name:/ {print t ":" $2}' | sort | paste -sd,)
+p=$(find /proc/$bg/fd -maxdepth 1 -lname 'anon_inode:bpf-prog' | wc -l)
+kill -INT $bg
+wait $bg
+eq "kmfloor --events: ready, 3 programs, linked to exactly those events, SIGINT exits 0" \
+	"$r $p $l $?" "1 3 perf:mm_page_alloc,raw_tracepoint:kfree,raw_tracepoint:kmalloc 0"
+exits_with "kmfloor --events raw_tp:no_such_event: exit 1, one line" 1 '^kmfloor: attach to no_such_event' \
+	"$K" --events raw_tp:no_such_event
+for bad in "--attach" "--attach kprobe" "-x" "extra" "--events kmalloc" "--events fentry:kmalloc" \
+	"--events raw_tp:kmalloc --attach raw_tp"; do
 	# shellcheck disable=SC2086
 	"$K" $bad >/dev/null 2>"$out"
 	rc=$?
