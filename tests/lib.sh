@@ -115,6 +115,10 @@ start_kmtrace() {
 	_o=$1
 	_e=$2
 	shift 2
+	# emptied first: the background job opens them only when it runs, and
+	# an earlier run's ready line must not count
+	: >"$_o"
+	: >"$_e"
 	"${KMTRACE:-kmtrace}" "$@" >"$_o" 2>"$_e" &
 	kt=$!
 	wait_ready "$_e" $kt

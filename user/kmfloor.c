@@ -114,7 +114,7 @@ static int parse_events(const char *list, struct floor_ev *ev)
 
 	if (strlen(list) >= sizeof(buf))
 		bad_arg("event list too long: '%.40s...'", list);
-	strcpy(buf, list);
+	snprintf(buf, sizeof(buf), "%s", list);
 	for (it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
 		const char *name = strchr(it, ':');
 		size_t tl = name ? (size_t)(name - it) : 0;
@@ -131,7 +131,7 @@ static int parse_events(const char *list, struct floor_ev *ev)
 			bad_arg("bad event type in '%s' (expected raw_tp or tracepoint)", it);
 		if (n == MAX_EVENTS)
 			bad_arg("more than 64 events in '%.40s...'", list);
-		strcpy(ev[n].name, name + 1);
+		snprintf(ev[n].name, sizeof(ev[n].name), "%s", name + 1);
 		ev[n].prog_fd = ev[n].pfd = ev[n].link_fd = -1;
 		n++;
 	}

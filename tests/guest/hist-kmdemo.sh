@@ -10,9 +10,8 @@
 out=/tmp/hist.json
 err=/tmp/hist.err
 
-kmtrace hist --json --by caller --field alloc -m kmdemo >"$out" 2>"$err" &
-kh=$!
-wait_ready "$err" $kh
+start_kmtrace "$out" "$err" hist --json --by caller --field alloc -m kmdemo
+kh=$kt
 has "hist -m kmdemo: ready line on stderr" "$err" '^kmtrace: ready: hist of bytes_alloc: kmalloc via raw_tp, modules via raw_tp$'
 modprobe kmdemo size=100 && rmmod kmdemo && modprobe kmdemo size=5000 && rmmod kmdemo
 eq "modprobe/rmmod kmdemo size=100, then size=5000" "$?" 0

@@ -20,9 +20,7 @@ err=/tmp/cy.err
 
 # start: kmtrace trace --json -m kmdemo in the background, until ready
 start() {
-	kmtrace trace --json -m $K >"$out" 2>"$err" &
-	kt=$!
-	wait_ready "$err" $kt
+	start_kmtrace "$out" "$err" trace --json -m $K
 }
 # stop: SIGINT it; $sum gets its summary line, $krc its exit status
 stop() {

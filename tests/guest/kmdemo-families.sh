@@ -73,9 +73,7 @@ family_addr() {
 kout=/tmp/kmf.json
 kerr=/tmp/kmf.kerr
 kmtrace_start() {
-	kmtrace trace --json --direct -m $K >"$kout" 2>"$kerr" &
-	kt=$!
-	wait_ready "$kerr" $kt
+	start_kmtrace "$kout" "$kerr" trace --json --direct -m $K
 	has "$1: kmtrace -m kmdemo ready" "$kerr" '^kmtrace: ready'
 }
 # kmtrace_check NAME LOADS KMALLOCS: SIGINT it; it saw LOADS module loads and

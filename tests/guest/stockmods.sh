@@ -20,10 +20,7 @@ kt=
 
 # kmtrace_start MODULE: kmtrace trace -m MODULE --json in the background.
 kmtrace_start() {
-	kmtrace trace --json -m "$1" >"/tmp/kmt.$1.json" 2>"/tmp/kmt.$1.err" &
-	kt=$!
-	wait_ready "/tmp/kmt.$1.err" $kt
-	grep -q '^kmtrace: ready' "/tmp/kmt.$1.err" || echo "# kmtrace -m $1 did not start: $(tr '\n' '|' <"/tmp/kmt.$1.err")"
+	start_kmtrace "/tmp/kmt.$1.json" "/tmp/kmt.$1.err" trace --json -m "$1" || echo "# kmtrace -m $1 did not start: $(tr '\n' '|' <"/tmp/kmt.$1.err")"
 }
 
 kmtrace_stop() {

@@ -12,9 +12,7 @@ out=/tmp/trace.json
 err=/tmp/trace.err
 ev=/tmp/trace.events
 
-kmtrace trace --json -m kmdemo >"$out" 2>"$err" &
-kt=$!
-wait_ready "$err" $kt
+start_kmtrace "$out" "$err" trace --json -m kmdemo
 has "kmtrace -m kmdemo: ready line on stderr" "$err" '^kmtrace: ready'
 # -m shows only the thread events of processes that allocated for the module:
 # the threads process's own are seen by a second kmtrace, -c threads
@@ -102,9 +100,7 @@ done
 
 # --- -m for a module loaded before kmtrace started -----------------------------
 modprobe kmdemo size=2000 order=0
-kmtrace trace --json -m kmdemo >/tmp/pre.out 2>/tmp/pre.err &
-kt=$!
-wait_ready /tmp/pre.err $kt
+start_kmtrace /tmp/pre.out /tmp/pre.err trace --json -m kmdemo
 rmmod kmdemo
 sleep 1
 kill -INT $kt
