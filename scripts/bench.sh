@@ -37,7 +37,7 @@
 #   --ops N      a fixed op count per timed run instead of --seconds
 #   --threads N  kstorm threads (default 1)  --size N     msg bytes (952)
 #   --stats-seconds S  length of the BPF-statistics run (default 2; 0: none)
-#   --quick      1 round of 0.3 s, 0.5 s statistics runs, no warm-up (for
+#   --quick      1 round of 0.3 s, 0.8 s statistics runs, no warm-up (for
 #                tests; explicit options still win)
 #   --only RE    only modes whose name matches the extended regex RE (and the
 #                untraced runs and floors they need)
@@ -58,7 +58,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 rounds=5 secs=1.5 ops="" threads=1 size=952 only="" out=bench/results raw=""
 quiet_wait=${KMT_QUIET_WAIT:-20} stats_secs=2 stats_win=${KMT_STATS_WINDOW:-0.2} warmup=1
-for a in "$@"; do [[ $a == --quick ]] && rounds=1 secs=0.3 stats_secs=0.5 quiet_wait=0 warmup=0; done
+for a in "$@"; do [[ $a == --quick ]] && rounds=1 secs=0.3 stats_secs=0.8 quiet_wait=0 warmup=0; done
 die() {
 	echo "bench: $*" >&2
 	exit 2
