@@ -213,11 +213,18 @@ def main(d):
         P("Other tracers seen: " + ", ".join(sorted(dist)) + ".")
 
     # ---- BPF run time -----------------------------------------------------------
+    # a program's event: its link's tracepoint, else (bpftrace holds no link
+    # fds) its name when that names an allocator event
+    known = {tp for w in calib.values() for tp in w}
+
+    def event(name, tp):
+        return tp if tp != "-" or name not in known else name
+
     st, hows, misses, runs = {}, set(), {}, {}
     for f in lines(d, "bpfstats"):
         if len(f) < 10:
             continue
-        m, r, key = f[0], int(f[1]), (f[2], f[4])
+        m, r, key = f[0], int(f[1]), (f[2], event(f[2], f[4]))
         ns, cnt, miss, kops = int(f[5]), int(f[6]), int(f[7]), int(f[8])
         st.setdefault(m, {}).setdefault(r, {})[key] = (f[3], ns, cnt, miss, kops)
         hows.add(f[9])
@@ -227,7 +234,7 @@ def main(d):
     win = {}  # (mode, round) -> {window: {key: (run_ns, run_cnt)}}
     for f in lines(d, "bpfwin"):
         if len(f) >= 7:
-            win.setdefault((f[0], int(f[1])), {}).setdefault(int(f[2]), {})[(f[3], f[4])] = \
+            win.setdefault((f[0], int(f[1])), {}).setdefault(int(f[2]), {})[(f[3], event(f[3], f[4]))] = \
                 (int(f[5]), int(f[6]))
     yard = {}  # (mode, round, window) -> {tp: (run_ns, run_cnt)}
     for f in lines(d, "yardwin"):
@@ -270,9 +277,10 @@ def main(d):
     def mode_windows(m, r):
         return list(mode_windows_by(m, r).values())
 
-    def yard_ratios(m, r):
+    def yard_ratios(m, r, ns=False):
         """The mode's ns per op over the yardstick's (empty raw_tp programs on the
-        workload's frequent events, attached next to the mode's) in each window."""
+        workload's frequent events, attached next to the mode's) in each window;
+        with NS the yardstick's ns per op instead."""
         out = []
         for i, v in mode_windows_by(m, r).items():
             ys = yard.get((m, r, i))
@@ -283,7 +291,7 @@ def main(d):
                 continue
             y = sum(ys[tp][0] / ys[tp][1] * calib[meta[m]["w"]][tp] for tp in evs)
             if y > 0:
-                out.append(v / y)
+                out.append(y if ns else v / y)
         return out
 
     def round_fig(m, r):
@@ -304,15 +312,30 @@ def main(d):
       "windows of all rounds, (p25–p75) their quartiles. **x floor**: per round, the "
       "median of the mode's windows over the median of its floor's windows in the same "
       "round; median (min–max) over rounds. whole run: per round over the whole "
-      "statistics run, median over rounds. over the floor per op: the mode's median ns per "
-      "op minus its floor's (kmfloor with the same tracepoints), and that in % of an "
-      "untraced op (1 / its median ops/s): what the programs' own work adds to each op "
-      "beyond the empty programs, without user space or cache effects (a mode that adds "
-      "x % keeps about x points less than its floor, for small x). **x yardstick**: in "
+      "statistics run, median over rounds. over the floor per op: (the mode's x yardstick "
+      "- its floor's, kmfloor with the same tracepoints) x the yardstick's ns per op over "
+      "the run, and that in % of an untraced op (1 / its median ops/s): what the programs' "
+      "own work adds to each op beyond the empty programs, without user space or cache "
+      "effects (a mode that adds x % keeps about x points less than its floor, for small "
+      "x). **x yardstick**: in "
       "each window, the mode's ns per op over that of the yardstick, empty raw_tp "
       "programs on the workload's frequent events attached next to the mode's for the "
       "statistics run and timed in the same windows (the machine's speed at that moment); "
       "median (p25–p75) over all windows.")
+    P("")
+    # the yardstick's ns per op over all windows of the run, per workload: the
+    # machine's speed during this run
+    yard_ns = {}
+    for w in ws:
+        v = [x for m in order if meta[m]["w"] == w and m in st for r in R
+             for x in yard_ratios(m, r, ns=True)]
+        if v:
+            yard_ns[w] = med(v)
+            lo, m_, hi = quart([x / sum(t for tp, t in calib[w].items() if t >= MAIN_PER_OP)
+                                for x in v])
+            P(f"- the yardstick during this run, workload {w}: {m_:.1f} ns per event "
+              f"({lo:.1f}–{hi:.1f}; {len(v)} windows): the machine's speed; raw ns/event "
+              "of two runs compare only as far as these agree")
     P("")
     P("| mode | ns per workload event | windows | x yardstick (same windows) | "
       "x floor (same round) | floor | whole run | ns per op | over the floor per op |")
@@ -333,16 +356,21 @@ def main(d):
         # the mode's BPF time per op beyond its floor's, also in % of an
         # untraced op of the workload (BPF time only: what the programs
         # themselves add, not user space, not cache effects)
+        # (x yardstick of the mode - of its floor) x the yardstick's ns per op
+        # over the whole run: both ratios from their own windows, so the
+        # machine's speed at each moment is out of the difference
         over = "-"
-        if meta[name]["floor"] and meta[name]["floor"] in st:
-            fw = [x for r in R for x in mode_windows(meta[name]["floor"], r)]
+        yr = [x for r in R for x in yard_ratios(name, r)]
+        f_ = meta[name]["floor"]
+        if f_ and f_ in st:
+            fyr = [x for r in R for x in yard_ratios(f_, r)]
             ou = [float(f[2]) for r, f in rows.get(meta[name]["untr"], {}).items()
                   if r >= 1 and f[2]]
-            if fw:
-                d_ns = med(allw) * n_ev(name) - med(fw)
+            yw = yard_ns.get(meta[name]["w"])
+            if yr and fyr and yw:
+                d_ns = (med(yr) - med(fyr)) * yw
                 over = f"{d_ns:+.0f} ns" + (f" ({d_ns * med(ou) / 1e7:+.1f} % of an op)"
                                              if ou else "")
-        yr = [x for r in R for x in yard_ratios(name, r)]
         summary[name] = (allw, xf, yr)
         P(f"| {name} | **{fmt_q(allw)}** | {len(allw)} | "
           f"{'**' + fmt_q(yr, '{:.3f}') + '**' if yr else '-'} | "

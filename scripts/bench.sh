@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh [--rounds N] [--seconds S] [--ops N] [--threads N]
 #                    [--size N] [--stats-seconds S] [--quick] [--only REGEX]
-#                    [--out DIR] [--raw DIR]
+#                    [--out DIR] [--raw DIR] [--warmup]
 #
 # Workloads (build/kstorm): msg (SysV msgsnd+msgrcv: 1 kmalloc + 2 kfree per
 # op on 6.18) for most modes; pipe (pipe2+close: kmallocs and named-cache
@@ -21,29 +21,35 @@
 # from /proc, then, for tracers holding BPF programs, runs kstorm again for
 # --stats-seconds with the kernel's BPF statistics on (the statistics run),
 # stops the tracer with SIGINT and picks up any lost-event count it reports.
-# Round 0 is a warm-up (a short run of every mode, not counted).
+# --warmup adds a round 0 (short runs of every mode, recorded, not counted).
 # Results (scripts/bench-report.py): the kept ratios (median over rounds of
 # the mode's ops/s over the same round's untraced ops/s, and the points under
 # the mode's floor in the same round), and the BPF programs' own run time
 # (run_time_ns/run_cnt from /proc/PID/fdinfo, sampled every KMT_STATS_WINDOW
 # seconds, 0.2): ns per event, median and quartiles over all windows of all
-# rounds, and over the same round's floor.  Printed and written to
-# DIR/<YYYY-MM-DD>-<kernel>.md (DIR: bench/results).  Statistics stay off
-# during the timed runs (they cost ~70 ns per event here and would lower every
-# kept ratio); they are held on around each statistics run by 'build/kmfloor
-# --attach none --stats' (sysctl kernel.bpf_stats_enabled if that fails,
-# restored at exit, also on Ctrl-C).  See bench/README.md.
+# rounds; and x yardstick: during each statistics run a yardstick (kmfloor
+# --events: empty raw_tp programs on the workload's frequent events) is
+# attached next to the mode's programs and timed in the same windows, and the
+# mode's ns per op over the yardstick's, per window, takes the machine's speed
+# (which moves the raw figure by 10 % and more on a shared host) out.  Printed
+# and written to DIR/<YYYY-MM-DD>-<kernel>.md (DIR: bench/results).
+# Statistics stay off during the timed runs (they cost ~70 ns per event here
+# and would lower every kept ratio); they are held on around each statistics
+# run by 'build/kmfloor --attach none --stats' (sysctl
+# kernel.bpf_stats_enabled if that fails, restored at exit, also on Ctrl-C).
+# See bench/README.md.
 #   --rounds N   rounds (default 5)          --seconds S  timed run (1.5)
 #   --ops N      a fixed op count per timed run instead of --seconds
 #   --threads N  kstorm threads (default 1)  --size N     msg bytes (952)
 #   --stats-seconds S  length of the BPF-statistics run (default 2; 0: none)
-#   --quick      1 round of 0.3 s, 0.5 s statistics runs, no warm-up (for
+#   --quick      1 round of 0.3 s, 0.8 s statistics runs, no warm-up (for
 #                tests; explicit options still win)
 #   --only RE    only modes whose name matches the extended regex RE (and the
 #                untraced runs and floors they need)
 #   --out DIR    where the results file goes
 #   --raw DIR    also keep the raw per-round and per-window data there
 #                (scripts/bench-report.py DIR makes the table again)
+#   --warmup     a warm-up round first (round 0: recorded, not counted)
 # Other tracers of the same events (another engineer's kmtrace, bpftrace,
 # perf) slow the workload too: before each run the bench waits up to
 # KMT_QUIET_WAIT seconds (default 20, 0 with --quick) until no other process
@@ -57,8 +63,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 rounds=5 secs=1.5 ops="" threads=1 size=952 only="" out=bench/results raw=""
-quiet_wait=${KMT_QUIET_WAIT:-20} stats_secs=2 stats_win=${KMT_STATS_WINDOW:-0.2} warmup=1
-for a in "$@"; do [[ $a == --quick ]] && rounds=1 secs=0.3 stats_secs=0.5 quiet_wait=0 warmup=0; done
+quiet_wait=${KMT_QUIET_WAIT:-20} stats_secs=2 stats_win=${KMT_STATS_WINDOW:-0.2} warmup=0
+for a in "$@"; do [[ $a == --quick ]] && rounds=1 secs=0.3 stats_secs=0.8 quiet_wait=0; done
 die() {
 	echo "bench: $*" >&2
 	exit 2
@@ -79,6 +85,7 @@ while [[ $# -gt 0 ]]; do
 	--only) [[ -n ${2:-} ]] || die "--only needs a regex" && only=$2 && shift ;;
 	--out) [[ -n ${2:-} ]] || die "--out needs a directory" && out=$2 && shift ;;
 	--raw) [[ -n ${2:-} ]] || die "--raw needs a directory" && raw=$2 && shift ;;
+	--warmup) warmup=1 ;;
 	--quick) ;;
 	-h | --help)
 		sed -n '3,/^set -uo/p' "$0" | sed -n 's/^# \{0,1\}//p'
@@ -544,13 +551,18 @@ done
 # links read (links_of), and stopped; modes with the same set share a floor;
 # the set of 'kmfloor raw_tp' (msg) is that floor.
 declare -A floor_for=() floor_of_set=()
-floor_of_set["msg|raw_tp:kfree,raw_tp:kmalloc"]="kmfloor raw_tp"
-floor_of_set["msg|tracepoint:kfree,tracepoint:kmalloc"]="kmfloor tracepoint"
+for i in "${active[@]}"; do # the fixed floors that run (--only may leave them out)
+	case ${modes[$i]%%|*} in
+	"kmfloor raw_tp") floor_of_set["msg|raw_tp:kfree,raw_tp:kmalloc"]="kmfloor raw_tp" ;;
+	"kmfloor tracepoint") floor_of_set["msg|tracepoint:kfree,tracepoint:kmalloc"]="kmfloor tracepoint" ;;
+	esac
+done
 extra=()
 for i in "${active[@]}"; do
 	IFS='|' read -r name kind args w env <<<"${modes[$i]}"
 	case $kind in
-	bpftrace) floor_for[$name]="kmfloor tracepoint" ;;
+	bpftrace) [[ -n ${floor_of_set["msg|tracepoint:kfree,tracepoint:kmalloc"]:-} ]] &&
+		floor_for[$name]="kmfloor tracepoint" ;;
 	kmtrace)
 		if ! start_tracer kmtrace "$args" "$env"; then
 			echo "bench: $name: cannot find its tracepoints: $(cat "$tmp/why")" >&2

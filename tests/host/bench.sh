@@ -74,7 +74,13 @@ done
 has "bench BPF run time: a per-workload-event row for kmtrace stat (or stat skipped)" "$out" \
 	'^\| kmtrace stat \| (\*\*per workload event\*\* \| kfree\+kmalloc \| \*\*[0-9.]+|- \| skipped)'
 has "bench BPF run time: the mode summary has kmtrace stat over its floor (or stat skipped)" "$out" \
-	'^\| kmtrace stat \| (\*\*[0-9.]+[^|]*\*\* \| [0-9]+ \| \*\*[0-9.]+\*\* \| kmfloor raw_tp \||- \| skipped)'
+	'^\| kmtrace stat \| (\*\*[0-9.]+[^|]*\*\* \| [0-9]+ \| (\*\*[0-9.]+[^|]*\*\*|-) \| [0-9.]+[^|]* \| kmfloor raw_tp \||- \| skipped)'
+# the yardstick (empty programs next to the mode's, timed in the same windows)
+# gave a ratio for the floor (a number, not judged: no timing assertions)
+has "bench BPF run time: kmfloor raw_tp has an x yardstick" "$out" \
+	'^\| kmfloor raw_tp \| \*\*[0-9.]+[^|]*\*\* \| [0-9]+ \| \*\*[0-9]+\.[0-9]{3}[^|]*\*\* \|'
+has "bench: the yardstick's ns per event of the run, in the header" "$out" \
+	'^- the yardstick during this run, workload msg: [0-9.]+ ns per event'
 # --raw keeps the data, and scripts/bench-report.py makes the same table from it
 if [ -s "$dir/raw/bpfwin" ] && python3 scripts/bench-report.py "$dir/raw" | cmp -s - "$out"; then
 	ok "bench --raw DIR: the data kept; scripts/bench-report.py DIR gives the same table"
