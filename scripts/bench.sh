@@ -119,6 +119,8 @@ tpid="" spid="" ypid="" sysctl_prev=""
 cleanup() {
 	stats_off
 	yard_stop
+	# a workload still running (Ctrl-C during a run): it must not outlive us
+	pkill -KILL -P $$ -x kstorm 2>/dev/null
 	if [[ -n $tpid ]] && kill -0 "$tpid" 2>/dev/null; then
 		kill -INT "$tpid" 2>/dev/null
 		sleep 0.5

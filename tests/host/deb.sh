@@ -56,6 +56,11 @@ for p in "${PKGS[@]}"; do
 done
 eq "/usr/bin/kmtrace --version" "$(/usr/bin/kmtrace --version 2>&1)" "kmtrace $V"
 check "/usr/libexec/kmtrace/threads runs" /usr/libexec/kmtrace/threads -n 1 -s 0
+# the packaged binary traces: kernel stacks of a packaged kstorm's 20 kmallocs
+/usr/bin/kmtrace trace --json --stacks -- /usr/libexec/kmtrace/kstorm -m msg -s 1234 -n 20 \
+	>"$log.stacks" 2>&1
+n=$(grep -cE '"event":"kmalloc",.*"comm":"kstorm",.*"bytes_req":1282,.*"stack":\["[^"]+' "$log.stacks")
+eq "/usr/bin/kmtrace trace --stacks -- kstorm -n 20: 20 kmallocs of 1282 bytes, each with its stack" "$n" 20
 eq "man kmtrace-trace finds the installed page" \
 	"$(MANWIDTH=80 man kmtrace-trace 2>/dev/null | col -b | grep -cE '^ +kmtrace-trace - ')" 1
 for c in "" -hist -stat -mm; do
