@@ -64,7 +64,10 @@ allocs = [o for o in L if o["event"] in ("kmalloc", "cache_alloc", "page_alloc",
 res("trace --stacks --json: every allocation has a stack array", allocs and all(isinstance(o.get("stack"), list) for o in allocs), "")
 res("trace --stacks --json: no free or other event has one", not [o for o in L if "stack" in o and o not in allocs and o["event"] != "outstanding_stack"], "")
 lost = [o for o in allocs if not o["stack"]]
-res("trace --stacks --json: every allocation got its stack (none without)", not lost, repr(lost[:2]))
+# kstorm's own allocations all have their stacks; another process's (the
+# shell's exec, a rare bpf_get_stackid failure) may not, but then it says why
+res("trace --stacks --json: every kstorm allocation got its stack", not [o for o in lost if o.get("comm") == "kstorm"], repr(lost[:2]))
+res("trace --stacks --json: an allocation without a stack says why (stack_error)", all(o.get("stack_error") for o in lost), repr(lost[:2]))
 msgs = [o for o in allocs if o["event"] == "kmalloc" and o["bytes_req"] == REQ]
 res(f"trace --stacks --json: exactly {N} kmallocs of {REQ} bytes (kstorm's messages)", len(msgs) == N, str(len(msgs)))
 def path_ok(st):
