@@ -125,20 +125,21 @@ struct kmt_scan {
 	bool hit;
 };
 
-/* bpf_loop callback: words 8*I .. 8*I+7 of the copy against the hull; 1 (a
- * hit) ends the loop.  One block per call, no per-word bounds: the copy is
- * whole blocks. */
+/* bpf_loop callback: words 32*I .. 32*I+31 of the copy against the hull;
+ * 1 (a hit) ends the loop.  One block per call, no per-word bounds: the
+ * copy is whole blocks. */
 static long kmt_scan_block(__u64 i, void *arg)
 {
 	struct kmt_scan *s = arg;
-	const __u64 *w = &s->sb->word[(i * 8) & (KMT_SCAN_WORDS - 8)];
+	const __u64 *w = &s->sb->word[(i * 32) & (KMT_SCAN_WORDS - 32)];
 	__u64 lo = s->lo, span = s->span;
 
-	if (w[0] - lo < span || w[1] - lo < span || w[2] - lo < span || w[3] - lo < span ||
-	    w[4] - lo < span || w[5] - lo < span || w[6] - lo < span || w[7] - lo < span) {
-		s->hit = true;
-		return 1;
-	}
+#pragma unroll
+	for (int j = 0; j < 32; j++)
+		if (w[j] - lo < span) {
+			s->hit = true;
+			return 1;
+		}
 	return 0;
 }
 
@@ -197,13 +198,13 @@ static __always_inline bool kmt_stack_has_module(void *ctx, bool tp, struct kmt_
 	sb->top = (__u64)bpf_task_pt_regs(t) + sizeof(struct pt_regs);
 	asm volatile("" ::: "memory");
 	base = (__u64)t->stack;
-	/* from the 64-byte block of SP (whole blocks: the words below it are
+	/* from the 256-byte block of SP (whole blocks: the words below it are
 	 * this stack's too) up to the top */
-	sp &= ~63ULL;
+	sp &= ~255ULL;
 	if (sp < base || sp >= *(volatile __u64 *)&sb->top)
 		return true; /* not on the task stack: walk */
 	len = *(volatile __u64 *)&sb->top - sp;
-	if (len > sizeof(sb->word) || (len & 63))
+	if (len > sizeof(sb->word) || (len & 255))
 		return true;
 	/* len in [64, 16384]: said again in a form old verifiers keep (6.1
 	 * loses the bounds of a spilled length) */
@@ -212,7 +213,7 @@ static __always_inline bool kmt_stack_has_module(void *ctx, bool tp, struct kmt_
 		return true;
 	s.lo = lo;
 	s.span = hi - lo;
-	bpf_loop(len / 64, kmt_scan_block, &s, 0);
+	bpf_loop(len / 256, kmt_scan_block, &s, 0);
 	return s.hit;
 }
 
