@@ -131,7 +131,7 @@ for a in raw_tp tracepoint; do
 	for sig in INT TERM; do
 		"$K" --attach $a >"$out" 2>&1 &
 		bg=$!
-		for _ in $(seq 50); do grep -q '^ready$' "$out" && break; sleep 0.1; done
+		for _ in $(seq 100); do grep -q '^ready$' "$out" && break; sleep 0.1; done
 		r=$(grep -c '^ready$' "$out")
 		kill -s $sig $bg
 		wait $bg
@@ -152,9 +152,14 @@ eq "kmfloor --attach none --stats: ready, holds 1 stats fd and no program, SIGIN
 # --events: one empty program per event, attached as said (its links' fdinfo)
 "$K" --events raw_tp:kmalloc,tracepoint:mm_page_alloc,raw_tp:kfree >"$out" 2>&1 &
 bg=$!
-for _ in $(seq 50); do grep -q '^ready$' "$out" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q '^ready$' "$out" && break; sleep 0.1; done
 r=$(grep -c '^ready$' "$out")
-l=$(grep -h -A9 '^link_type' /proc/$bg/fdinfo/* 2>/dev/null | awk '/^link_type:/ {t = $2} /^tp_name:/ {print t ":" $2}' | sort | paste -sd,)
+links() { grep -h -A9 '^link_type' /proc/$bg/fdinfo/* 2>/dev/null | awk '/^link_type:/ {t = $2} /^tp_name:/ {print t ":" $2}' | sort | paste -sd,; }
+for _ in $(seq 50); do
+	l=$(links)
+	[ -n "$l" ] && break
+	sleep 0.1
+done
 p=$(find /proc/$bg/fd -maxdepth 1 -lname 'anon_inode:bpf-prog' | wc -l)
 kill -INT $bg
 wait $bg
