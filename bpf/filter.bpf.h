@@ -28,12 +28,17 @@ struct {
 __u64 mod_lo[KMT_MAX_RANGES];
 __u64 mod_hi[KMT_MAX_RANGES];
 
+/* -c: the current task's comm equals filter.comm_name.  Both are NUL-padded
+ * to 16 bytes (the kernel sets comm with strscpy_pad; user space zeroes the
+ * filter), so two word compares say it, read through the task's BTF pointer
+ * (no helper call, no copy). */
 static __always_inline bool kmt_comm_ok(void)
 {
-	char c[KMT_COMM_LEN];
+	const __u64 *c = (const __u64 *)bpf_get_current_task_btf()->comm;
+	const volatile __u64 *want = (const volatile __u64 *)filter.comm_name;
 
-	bpf_get_current_comm(c, sizeof(c));
-	return bpf_strncmp(c, sizeof(c), (const char *)filter.comm_name) == 0;
+	_Static_assert(KMT_COMM_LEN == 16, "comm is two words");
+	return c[0] == want[0] && c[1] == want[1];
 }
 
 /* Task filter (-p / -c / -- CMD) for the current task of TGID; no copies

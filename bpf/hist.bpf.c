@@ -28,6 +28,15 @@ struct {
 	__type(value, __u64);
 } hist SEC(".maps");
 
+/* Counts without --by (bpf/hist.h); user space reads and zeroes a
+ * generation's half. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * KMT_HIST_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} hist_slots SEC(".maps");
+
 #include "kmem.bpf.h"
 #include "tasks.bpf.h"
 #include "modules.bpf.h"
@@ -53,6 +62,14 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 		return 0;
 	k.slot = kmt_hist_slot(hist_alloc ? a->bytes_alloc : a->bytes_req, hist_step);
 	k.gen = hist_gen;
+	if (hist_by == KMT_BY_NONE && k.slot < KMT_HIST_SLOTS) {
+		__u32 i = (k.gen & 1) * KMT_HIST_SLOTS + (__u32)k.slot;
+
+		v = bpf_map_lookup_elem(&hist_slots, &i);
+		if (v)
+			(*v)++; /* per-CPU: no atomics */
+		return 0;
+	}
 	if (hist_by == KMT_BY_PID)
 		k.key = id >> 32;
 	else if (hist_by == KMT_BY_CALLER)
@@ -70,7 +87,7 @@ static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a)
 	}
 	/* comm copied only when the key needs it */
 	if (hist_by == KMT_BY_PID || hist_by == KMT_BY_COMM)
-		bpf_get_current_comm(k.comm, sizeof(k.comm));
+		__builtin_memcpy(k.comm, bpf_get_current_task_btf()->comm, sizeof(k.comm));
 	v = kmt_lookup_or_try_init(&hist, &k, &(__u64){0});
 	if (v)
 		(*v)++; /* per-CPU: no atomics */

@@ -17,6 +17,13 @@ enum kmt_hist_by {
 	KMT_BY_CACHE,  /* key: struct kmem_cache * (named caches; names in `cache_names`) */
 };
 
+/*
+ * Without --by, counts go to the per-CPU array `hist_slots` instead (an
+ * inlined array lookup, no hashing): index (gen & 1) * KMT_HIST_SLOTS + slot
+ * for slots below KMT_HIST_SLOTS; higher slots (--linear) use `hist`.
+ */
+#define KMT_HIST_SLOTS 1024
+
 /* Key of the `hist` map; value: __u64 count (per CPU). */
 struct kmt_hist_key {
 	__u64 slot; /* kmt_hist_slot() of the value */

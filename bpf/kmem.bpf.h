@@ -63,6 +63,24 @@ static __always_inline void kmt_cache_name(const struct kmem_cache *c, char *buf
 		bpf_probe_read_kernel_str(buf, KMT_CACHE_LEN, name);
 }
 
+/* A named cache's object size (bytes_req) and slot size with its metadata
+ * (bytes_alloc) into A: one read where the two are adjacent, as in every
+ * SLUB layout 6.1 .. 6.18 (`unsigned int size, object_size`). */
+static __always_inline void kmt_cache_sizes(const struct kmem_cache *s, struct kmt_alloc *a)
+{
+	__u32 sz[2] = {};
+
+	if (bpf_core_field_offset(s->object_size) == bpf_core_field_offset(s->size) + 4 &&
+	    bpf_core_field_size(s->size) == 4 && bpf_core_field_size(s->object_size) == 4) {
+		bpf_core_read(sz, sizeof(sz), &s->size);
+		a->bytes_alloc = sz[0];
+		a->bytes_req = sz[1];
+		return;
+	}
+	a->bytes_req = BPF_CORE_READ(s, object_size);
+	a->bytes_alloc = BPF_CORE_READ(s, size);
+}
+
 /* The command's hooks, defined after the include. */
 static __always_inline int kmt_on_alloc(void *ctx, const struct kmt_alloc *a);
 #ifdef KMT_HOOK_FREE
@@ -198,8 +216,7 @@ int BPF_PROG(raw_cache_alloc, unsigned long call_site, const void *ptr, struct k
 	    .cache = s,
 	};
 
-	a.bytes_req = BPF_CORE_READ(s, object_size);
-	a.bytes_alloc = BPF_CORE_READ(s, size);
+	kmt_cache_sizes(s, &a);
 	return kmt_on_alloc(ctx, &a);
 }
 

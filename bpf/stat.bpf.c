@@ -45,11 +45,16 @@ struct {
 
 __u32 nsites;
 
-/* Per CPU, the last key and its row index: allocations come in runs from one
- * call site (or size), and a hit saves the site_idx lookup. */
+/* Per CPU, recent keys and their row indexes, direct-mapped by a hash of
+ * the key: a workload's allocations come from a few call sites (or sizes,
+ * or caches) over and over, and a hit saves the site_idx lookup. */
+#define SITE_CACHE_WAYS 16
+
 struct site_cache {
-	__u64 key;
-	__s64 idx1; /* row index + 1; 0: empty */
+	struct {
+		__u64 key;
+		__s64 idx1; /* row index + 1; 0: empty */
+	} e[SITE_CACHE_WAYS];
 };
 
 struct {
@@ -151,8 +156,19 @@ static __always_inline struct kmstat_totals *task_totals(void)
 	return get_totals();
 }
 
-/* Index of KEY's row, a new one on first sight; -1: the row table is full. */
-static __always_inline __s64 row_index_slow(__u64 key)
+/* --cache: the name of CACHE, the key of a new row. */
+static __always_inline void name_cache(const struct kmem_cache *cache)
+{
+	struct kmstat_cache_name n;
+	__u64 k = (__u64)cache;
+
+	kmt_cache_name(cache, n.name);
+	bpf_map_update_elem(&cache_names, &k, &n, BPF_NOEXIST);
+}
+
+/* Index of KEY's row, a new one on first sight (--cache: named from CACHE);
+ * -1: the row table is full. */
+static __always_inline __s64 row_index_slow(__u64 key, const struct kmem_cache *cache)
 {
 	__u32 *p = bpf_map_lookup_elem(&site_idx, &key), idx;
 
@@ -168,21 +184,23 @@ static __always_inline __s64 row_index_slow(__u64 key)
 		p = bpf_map_lookup_elem(&site_idx, &key);
 		return p ? *p : -1;
 	}
+	if (by_cache)
+		name_cache(cache);
 	return idx;
 }
 
-static __always_inline __s64 row_index(__u64 key)
+static __always_inline __s64 row_index(__u64 key, const struct kmem_cache *cache)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, way = (__u32)((key * 0x9E3779B97F4A7C15ULL) >> 60) & (SITE_CACHE_WAYS - 1);
 	struct site_cache *c = bpf_map_lookup_elem(&last_site, &zero);
 	__s64 idx;
 
-	if (c && c->key == key && c->idx1 > 0)
-		return c->idx1 - 1;
-	idx = row_index_slow(key);
+	if (c && c->e[way].key == key && c->e[way].idx1 > 0)
+		return c->e[way].idx1 - 1;
+	idx = row_index_slow(key, cache);
 	if (c && idx >= 0) {
-		c->key = key;
-		c->idx1 = idx + 1;
+		c->e[way].key = key;
+		c->e[way].idx1 = idx + 1;
 	}
 	return idx;
 }
@@ -242,14 +260,7 @@ static __always_inline void on_alloc(void *ctx, bool own_frames, __u64 call_site
 		count_size(req);
 	weigh_stack(ctx, own_frames, alloc);
 
-	idx = row_index(by_cache ? (__u64)cache : by_size ? alloc : call_site);
-	if (by_cache && idx >= 0 && !bpf_map_lookup_elem(&cache_names, &(__u64){(__u64)cache})) {
-		struct kmstat_cache_name n;
-		__u64 k = (__u64)cache;
-
-		kmt_cache_name(cache, n.name);
-		bpf_map_update_elem(&cache_names, &k, &n, BPF_NOEXIST);
-	}
+	idx = row_index(by_cache ? (__u64)cache : by_size ? alloc : call_site, cache);
 	s = row_at(idx);
 	if (s) {
 		s->hits++;

@@ -205,6 +205,7 @@ static int set_value(const struct kmt_optdef *d, const char *v, struct kmt_args 
 					"command name '%s' is longer than the kernel's 15 bytes "
 					"(its comm is '%.15s')",
 					v, v);
+		memset(field, 0, KMT_COMM_LEN); /* NUL-padded: the BPF side compares words */
 		snprintf(field, KMT_COMM_LEN, "%s", v);
 		return 0;
 	case KMT_K_MODULE:

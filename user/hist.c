@@ -119,12 +119,56 @@ static const char *gfp_name(void *arg, __u64 gfp, char *buf, size_t len)
 	return kmt_gfp_str((unsigned long)gfp, buf, len);
 }
 
-/* Entries of generation GEN, summed over CPUs and deleted from the map. */
+/* Room for one more row in *ROWS (capacity *CAP); false when out of memory. */
+static bool row_room(struct hist_row **rows, size_t n, size_t *cap)
+{
+	struct hist_row *t;
+
+	if (n < *cap)
+		return true;
+	t = realloc(*rows, (*cap ? 2 * *cap : 256) * sizeof(**rows));
+	if (!t)
+		return false;
+	*rows = t;
+	*cap = *cap ? 2 * *cap : 256;
+	return true;
+}
+
+/* Without --by: generation GEN's half of `hist_slots` (bpf/hist.h) as rows,
+ * summed over CPUs, zeroed after reading. */
+static size_t read_slots(struct hist_run *r, __u32 gen, struct hist_row **rows, size_t n,
+			 size_t *cap)
+{
+	int fd = bpf_map__fd(r->skel->maps.hist_slots), ncpu = libbpf_num_possible_cpus();
+	/* log2 buckets: slots 0..64 only */
+	__u32 nslots = r->a->step ? KMT_HIST_SLOTS : 66;
+	__u64 *zero;
+
+	if (r->a->by != KMT_BY_NONE || ncpu <= 0)
+		return n;
+	zero = calloc((size_t)ncpu, sizeof(*zero));
+	for (__u32 s = 0; zero && s < nslots; s++) {
+		__u32 i = (gen & 1) * KMT_HIST_SLOTS + s;
+		__u64 count;
+
+		if (kmt_percpu_sum(fd, &i, &count, sizeof(count)) || !count)
+			continue;
+		bpf_map_update_elem(fd, &i, zero, BPF_ANY);
+		if (!row_room(rows, n, cap))
+			break;
+		(*rows)[n] = (struct hist_row){.k = {.slot = s, .gen = gen}, .count = count};
+		n++;
+	}
+	free(zero);
+	return n;
+}
+
+/* Entries of generation GEN, summed over CPUs and deleted from the maps. */
 static struct hist_row *read_gen(struct hist_run *r, __u32 gen, size_t *n)
 {
 	int fd = bpf_map__fd(r->skel->maps.hist);
 	struct kmt_hist_key key, next, *prev = NULL;
-	struct hist_row *rows = NULL, *t;
+	struct hist_row *rows = NULL;
 	size_t cap = 0;
 
 	*n = 0;
@@ -133,13 +177,8 @@ static struct hist_row *read_gen(struct hist_run *r, __u32 gen, size_t *n)
 		prev = &key;
 		if (key.gen != gen)
 			continue;
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 256;
-			t = realloc(rows, cap * sizeof(*rows));
-			if (!t)
-				break;
-			rows = t;
-		}
+		if (!row_room(&rows, *n, &cap))
+			break;
 		if (kmt_percpu_sum(fd, &key, &rows[*n].count, sizeof(rows[*n].count)))
 			continue;
 		rows[*n].k = key;
@@ -148,6 +187,7 @@ static struct hist_row *read_gen(struct hist_run *r, __u32 gen, size_t *n)
 	/* Delete after the walk: deleting the current key restarts get_next_key. */
 	for (size_t i = 0; i < *n; i++)
 		bpf_map_delete_elem(fd, &rows[i].k);
+	*n = read_slots(r, gen, &rows, *n, &cap);
 	return rows;
 }
 
