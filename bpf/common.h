@@ -20,7 +20,7 @@ enum kmt_counter {
 	KMT_CNT_LOST = 0,   /* ring buffer reserve failed: event dropped */
 	KMT_CNT_TRACK_FULL, /* allocation not tracked: the pointer table set was full */
 	KMT_CNT_PIDS_FULL,  /* a followed child could not be added to the pid filter */
-	KMT_CNT_STACK_FAIL, /* bpf_get_stack failed on a page event (-m) */
+	KMT_CNT_STACK_FAIL, /* -m: bpf_get_stack failed: the allocation not attributed */
 	KMT_CNT_HIST_FULL,  /* hist: event not counted, the `hist` map was full */
 	KMT_CNT_BULK_CUT,   /* kfree_bulk() calls of over KMT_BULK_MAX objects (the rest unseen) */
 	/* --stacks / --folded: allocations whose bpf_get_stackid() failed */

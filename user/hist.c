@@ -306,6 +306,12 @@ static int run(struct hist_run *r)
 	if (full)
 		fprintf(stderr, "kmtrace: warning: %llu events not counted: histogram table full\n",
 			(unsigned long long)full);
+	full = kmt_counter(bpf_map__fd(r->skel->maps.counters), KMT_CNT_STACK_FAIL);
+	if (full)
+		fprintf(stderr,
+			"kmtrace: warning: %llu allocations not attributed: their kernel stack "
+			"could not be read (-m)\n",
+			(unsigned long long)full);
 	ring_buffer__free(rb);
 	return 0;
 }

@@ -239,7 +239,7 @@ static void report_leaks(struct trace_run *r, const struct kmt_event *e)
 	if (!r->a->json) {
 		kmt_format_leak_title(e->module, n, bytes, untracked, lost, r->line,
 				      sizeof(r->line));
-		printf("%s\n%s\n", r->line, kmt_leak_text_header());
+		kmt_out("%s\n%s\n", r->line, kmt_leak_text_header());
 	}
 	for (size_t i = 0; i < n && !r->out_err; i++) {
 		char via[256] = "", both[600];
@@ -296,10 +296,10 @@ static void outstanding_stacks(struct trace_run *r)
 	}
 	free(l);
 	if (!r->a->json)
-		putchar('\n');
+		kmt_out("\n");
 	stack_groups(r, "outstanding at the end", "outstanding_stack", NULL, v, n);
 	if (!n && !r->a->json)
-		printf("--- outstanding at the end by kernel stack: none ---\n");
+		kmt_out("--- outstanding at the end by kernel stack: none ---\n");
 	free(v);
 }
 
@@ -480,7 +480,8 @@ static void summary(struct trace_run *r, int cmd_status)
 	uint64_t lost = kmt_counter(cfd, KMT_CNT_LOST),
 		 untracked = kmt_counter(cfd, KMT_CNT_TRACK_FULL);
 	uint64_t pids_full = kmt_counter(cfd, KMT_CNT_PIDS_FULL),
-		 cut = kmt_counter(cfd, KMT_CNT_BULK_CUT);
+		 cut = kmt_counter(cfd, KMT_CNT_BULK_CUT),
+		 stack_fail = kmt_counter(cfd, KMT_CNT_STACK_FAIL);
 	double secs = (double)(kmt_now_ns() - r->t0) / 1e9;
 	unsigned long long missed = kmt_missed(&r->ld);
 	uint64_t out_n, out_b;
@@ -501,51 +502,56 @@ static void summary(struct trace_run *r, int cmd_status)
 			"another runs on that CPU)\n",
 			missed);
 	if (r->a->json) {
-		printf("{\"event\":\"summary\",\"duration_s\":%.3f,\"events\":{", secs);
+		kmt_out("{\"event\":\"summary\",\"duration_s\":%.3f,\"events\":{", secs);
 		for (int t = 1; t < KMT_EV_MAX; t++)
-			printf("%s\"%s\":%llu", t > 1 ? "," : "", kmt_event_name(t),
-			       (unsigned long long)r->count[t]);
-		printf("},\"bytes_alloc\":%llu,\"bytes_freed\":%llu,\"outstanding\":%llu,"
-		       "\"outstanding_bytes\":%llu,\"lost\":%llu,\"untracked\":%llu",
-		       (unsigned long long)r->bytes_alloc, (unsigned long long)r->bytes_freed,
-		       (unsigned long long)out_n, (unsigned long long)out_b,
-		       (unsigned long long)lost, (unsigned long long)untracked);
-		printf(",\"missed\":%llu", missed);
+			kmt_out("%s\"%s\":%llu", t > 1 ? "," : "", kmt_event_name(t),
+				(unsigned long long)r->count[t]);
+		kmt_out("},\"bytes_alloc\":%llu,\"bytes_freed\":%llu,\"outstanding\":%llu,"
+			"\"outstanding_bytes\":%llu,\"lost\":%llu,\"untracked\":%llu",
+			(unsigned long long)r->bytes_alloc, (unsigned long long)r->bytes_freed,
+			(unsigned long long)out_n, (unsigned long long)out_b,
+			(unsigned long long)lost, (unsigned long long)untracked);
+		kmt_out(",\"missed\":%llu", missed);
 		if (r->a->module[0])
-			printf(",\"leaks\":%llu,\"freed_late\":%llu,\"leaks_untracked\":%llu",
-			       (unsigned long long)r->leaks, (unsigned long long)r->freed_late,
-			       (unsigned long long)r->leaks_untracked);
+			kmt_out(",\"leaks\":%llu,\"freed_late\":%llu,\"leaks_untracked\":%llu,"
+				"\"stack_fail\":%llu",
+				(unsigned long long)r->leaks, (unsigned long long)r->freed_late,
+				(unsigned long long)r->leaks_untracked,
+				(unsigned long long)stack_fail);
 		if (cmd_status >= 0)
-			printf(",\"exit_status\":%d", cmd_status);
-		printf("}\n");
+			kmt_out(",\"exit_status\":%d", cmd_status);
+		kmt_out("}\n");
 		return;
 	}
-	printf("\n--- kmtrace summary (%.3f s) ---\n", secs);
+	kmt_out("\n--- kmtrace summary (%.3f s) ---\n", secs);
 	for (int t = 1; t < KMT_EV_MAX; t++)
 		if (r->count[t])
-			printf("%-14s %10llu\n", kmt_event_name(t),
-			       (unsigned long long)r->count[t]);
-	printf("bytes allocated: %llu, freed: %llu\n", (unsigned long long)r->bytes_alloc,
-	       (unsigned long long)r->bytes_freed);
-	printf("outstanding: %llu allocations, %llu bytes (within the filter)\n",
-	       (unsigned long long)out_n, (unsigned long long)out_b);
+			kmt_out("%-14s %10llu\n", kmt_event_name(t),
+				(unsigned long long)r->count[t]);
+	kmt_out("bytes allocated: %llu, freed: %llu\n", (unsigned long long)r->bytes_alloc,
+		(unsigned long long)r->bytes_freed);
+	kmt_out("outstanding: %llu allocations, %llu bytes (within the filter)\n",
+		(unsigned long long)out_n, (unsigned long long)out_b);
 	if (r->a->module[0] && r->leaks_untracked)
-		printf("leaks at module unload: %llu (freed late: %llu; incomplete: %llu "
-		       "allocations not tracked)\n",
-		       (unsigned long long)r->leaks, (unsigned long long)r->freed_late,
-		       (unsigned long long)r->leaks_untracked);
+		kmt_out("leaks at module unload: %llu (freed late: %llu; incomplete: %llu "
+			"allocations not tracked)\n",
+			(unsigned long long)r->leaks, (unsigned long long)r->freed_late,
+			(unsigned long long)r->leaks_untracked);
 	else if (r->a->module[0])
-		printf("leaks at module unload: %llu (freed late: %llu)\n",
-		       (unsigned long long)r->leaks, (unsigned long long)r->freed_late);
-	printf("lost events: %llu, missed: %llu, untracked allocations: %llu\n",
-	       (unsigned long long)lost, missed, (unsigned long long)untracked);
+		kmt_out("leaks at module unload: %llu (freed late: %llu)\n",
+			(unsigned long long)r->leaks, (unsigned long long)r->freed_late);
+	kmt_out("lost events: %llu, missed: %llu, untracked allocations: %llu\n",
+		(unsigned long long)lost, missed, (unsigned long long)untracked);
 	if (pids_full)
-		printf("children not followed (pid table full): %llu\n",
-		       (unsigned long long)pids_full);
+		kmt_out("children not followed (pid table full): %llu\n",
+			(unsigned long long)pids_full);
 	if (cut)
-		printf("kfree_bulk calls cut at 4096 objects: %llu\n", (unsigned long long)cut);
+		kmt_out("kfree_bulk calls cut at 4096 objects: %llu\n", (unsigned long long)cut);
+	if (stack_fail)
+		kmt_out("allocations not attributed, kernel stack unreadable (-m): %llu\n",
+			(unsigned long long)stack_fail);
 	if (cmd_status >= 0)
-		printf("command exit status: %d\n", cmd_status);
+		kmt_out("command exit status: %d\n", cmd_status);
 }
 
 /* --stacks / --folded at the end: the folded file written, what was lost
@@ -657,7 +663,7 @@ static int run(struct trace_run *r)
 		return 1;
 	}
 	if (!r->a->json)
-		printf("%s\n", kmt_text_header());
+		kmt_out("%s\n", kmt_text_header());
 	while (!kmt_stop_signal() && !r->out_err) {
 		n = ring_buffer__poll(rb, KMT_POLL_MS);
 		/* batched events (BPF_RB_NO_WAKEUP) are read on the timeout too */

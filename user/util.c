@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,19 @@ void kmt_out_failed(void)
 {
 	if (!out_errno)
 		out_errno = errno ? errno : EIO;
+}
+
+int kmt_out(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vprintf(fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		kmt_out_failed();
+	return n;
 }
 
 bool kmt_out_error(void)

@@ -46,6 +46,9 @@ void kmt_out_failed(void);
 /* Whether a write to stdout has failed (any errno). */
 bool kmt_out_error(void);
 int kmt_out_end(int ret);
+/* printf to stdout; a failed write is recorded at once (kmt_out_failed),
+ * while errno still says why. */
+int kmt_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * PATH opened for writing (truncated) as a file that can hold kernel
