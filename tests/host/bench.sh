@@ -186,4 +186,23 @@ for bad in "--attach" "--attach kprobe" "-x" "extra" "--events kmalloc" "--event
 done
 "$K" --help | grep -q '^usage: kmfloor'
 eq "kmfloor --help prints usage, exit 0" "$?" 0
+
+# scripts/bench-compare.py on the committed acceptance pair of issue 14: the
+# figures as the two files hold them, the change, the agreement count
+C=scripts/bench-compare.py
+R=bench/results/2026-12-03-6.18.44-fc-v1147-issue14-run
+"$C" "${R}1.md" "${R}2.md" >"$out" 2>&1
+rc=$?
+has "bench-compare: hist's figures and change as in the two files, marked over 10 %" "$out" \
+	'^\| kmtrace hist \| 56\.9 → 49\.7 \| -12\.7 % > \| 0\.814 → 0\.791 \| -2\.8 % \| 0\.89 / 0\.92 \|$'
+eq "bench-compare: exit 0, agreement counted per figure" \
+	"$rc $(tail -n 1 "$out")" "0 within 10 %: BPF ns/event 15 of 19 modes, x yardstick 19 of 19"
+"$C" --limit 2 "${R}2.md" "${R}2.md" | tail -n 1 >"$out"
+has "bench-compare: a file against itself agrees in every mode" "$out" \
+	'^within 2 %: BPF ns/event 19 of 19 modes, x yardstick 19 of 19$'
+"$C" "${R}1.md" >/dev/null 2>"$out"
+eq "bench-compare with one file: usage, exit 2" "$? $(head -c 6 "$out")" "2 usage:"
+"$C" README.md "${R}1.md" >/dev/null 2>"$out"
+eq "bench-compare on a file without the table: one line, exit 2" "$? $(wc -l <"$out")" "2 1"
+
 rm -f "$out"
