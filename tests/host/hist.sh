@@ -42,6 +42,13 @@ count_is "-- CMD without --by: one histogram" "$tmp/lin.json" '^\{"hist":"bytes_
 bucket "-- CMD --field req --linear 1: [1282, 1283) holds exactly 2000" "$tmp/lin.json" 1282 2000
 has "linear JSON says scale linear, step 1" "$tmp/lin.json" '"scale":"linear","step":1,'
 has "ready line on stderr" "$tmp/lin.err" '^kmtrace: ready: hist of bytes_req: kmalloc via raw_tp, threads via raw_tp$'
+# below 1024 a linear bucket is counted in the per-CPU array (bpf/hist.h), from
+# 1024 on in the hash (1282 above): both exact, in one histogram
+"$K" hist --json --linear 1 -- sh -c "$S -m msg -s 900 -n 300; $S -m msg -s 1234 -n 200" \
+	>"$tmp/lx.out" 2>/dev/null
+grep '^{' "$tmp/lx.out" >"$tmp/lx.json"
+bucket "--linear 1, array slot: [948, 949) holds exactly 300" "$tmp/lx.json" 948 300
+bucket "--linear 1, hash slot in the same histogram: [1282, 1283) holds exactly 200" "$tmp/lx.json" 1282 200
 
 "$K" hist --json --min-size 1282 --max-size 1282 -- "$S" -m msg -s 1234 -n 700 >"$tmp/l2.out" 2>/dev/null
 grep '^{' "$tmp/l2.out" >"$tmp/l2.json"
