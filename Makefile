@@ -63,6 +63,7 @@ help:
 	@echo "make vmlinux    regenerate vmlinux/vmlinux.h from this kernel's BTF"
 	@echo "make fmt        clang-format the C sources in place; make check-fmt: check only"
 	@echo "make bench      benchmark against untraced, the empty-program floor, bpftrace, perf"
+	@echo "               (BENCH_ARGS='...': scripts/bench.sh options, e.g. --raw DIR)"
 	@echo "make sanitize   loader and unit tests under ASan/UBSan"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each (60)"
 	@echo "make lint       cppcheck, clang-tidy, clang-format"
@@ -147,7 +148,7 @@ test: deps all static unit
 
 bench: all
 	@scripts/deps.sh --bench
-	@scripts/bench.sh
+	@scripts/bench.sh $(BENCH_ARGS)
 
 fmt:
 	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h tests/unit/*.c

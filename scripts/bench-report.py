@@ -337,9 +337,16 @@ def main(d):
               f"({lo:.1f}–{hi:.1f}; {len(v)} windows): the machine's speed; raw ns/event "
               "of two runs compare only as far as these agree")
     P("")
+    P("**at the run's speed**: the mode's x yardstick times the yardstick's ns per op "
+      "over all windows of the run, over the workload's events per op: its ns per "
+      "workload event as if the machine had run at its average speed of the run "
+      "throughout (a mode is timed for only ~10 s of the run, in a fast or a slow phase; "
+      "the run's yardstick, ~450 windows, is the same within 1-2 % from run to run).")
+    P("")
     P("| mode | ns per workload event | windows | x yardstick (same windows) | "
-      "x floor (same round) | floor | whole run | ns per op | over the floor per op |")
-    P("|---|---|---|---|---|---|---|---|---|")
+      "at the run's speed | x floor (same round) | floor | whole run | ns per op | "
+      "over the floor per op |")
+    P("|---|---|---|---|---|---|---|---|---|---|")
     summary = {}
     for name in order:
         if name not in st or status.get(name, ("ok",))[0] != "ok":
@@ -372,8 +379,10 @@ def main(d):
                 over = f"{d_ns:+.0f} ns" + (f" ({d_ns * med(ou) / 1e7:+.1f} % of an op)"
                                              if ou else "")
         summary[name] = (allw, xf, yr)
+        yw = yard_ns.get(meta[name]["w"])
+        at_speed = f"**{med(yr) * yw / n_ev(name):.1f}**" if yr and yw else "-"
         P(f"| {name} | **{fmt_q(allw)}** | {len(allw)} | "
-          f"{'**' + fmt_q(yr, '{:.3f}') + '**' if yr else '-'} | "
+          f"{'**' + fmt_q(yr, '{:.3f}') + '**' if yr else '-'} | {at_speed} | "
           f"{fmt_span(xf, '{:.3f}') if xf else '-'} | {fl or '-'} | "
           f"{fmt_span(wh)} | {fmt_q([x * n_ev(name) for x in allw], '{:.0f}')} | {over} |")
     P("")
