@@ -57,17 +57,55 @@ bool kmt_tp_exists(const char *sys, const char *name)
 	return access(p, F_OK) == 0;
 }
 
+/* Whether GROUP/NAME is one of tracefs's dynamic events (kprobe, uprobe,
+ * eprobe, synthetic: one "TYPE:GROUP/EVENT ..." line each in
+ * dynamic_events), not a tracepoint of the kernel. */
+static bool dynamic_event(const char *root, const char *group, const char *name)
+{
+	char p[PATH_MAX], line[4096], want[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/dynamic_events", root);
+	f = fopen(p, "re");
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "%s/%s", group, name);
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *s = strchr(line, ':');
+
+		if (!s || strcspn(line, " \t") < (size_t)(s - line))
+			continue;
+		s++;
+		s[strcspn(s, " \t\n")] = '\0';
+		found = strcmp(s, want) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
 bool kmt_tp_exists_any(const char *name)
 {
 	const char *root = kmt_tracefs();
 	char p[PATH_MAX];
+	bool found = false;
 	glob_t g;
-	bool found;
 
 	if (!root)
 		return false;
 	snprintf(p, sizeof(p), "%s/events/*/%s", root, name);
-	found = glob(p, GLOB_NOSORT, NULL, &g) == 0 && g.gl_pathc > 0;
+	if (glob(p, GLOB_NOSORT, NULL, &g) == 0) {
+		/* a kprobe event of that name (perf probe's, a test's) is no
+		 * tracepoint: raw_tp cannot attach to it */
+		for (size_t i = 0; i < g.gl_pathc && !found; i++) {
+			char grp[256];
+			const char *e = g.gl_pathv[i] + strlen(root) + strlen("/events/");
+			size_t n = strcspn(e, "/");
+
+			snprintf(grp, sizeof(grp), "%.*s", (int)n, e);
+			found = !dynamic_event(root, grp, name);
+		}
+	}
 	globfree(&g);
 	return found;
 }

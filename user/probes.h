@@ -17,7 +17,8 @@ const char *kmt_tracefs(void);
 /* Whether the tracepoint SYS:NAME exists on this kernel (tracefs events/). */
 bool kmt_tp_exists(const char *sys, const char *name);
 
-/* Whether a tracepoint NAME exists in any subsystem (what a raw_tp attaches to). */
+/* Whether a tracepoint NAME exists in any subsystem (what a raw_tp attaches to);
+ * a dynamic event of that name (a kprobe event, `perf probe`'s) is none. */
 bool kmt_tp_exists_any(const char *name);
 
 /* Whether the kernel accepts BPF_PROG_TYPE_RAW_TRACEPOINT programs. */
