@@ -78,4 +78,23 @@ eq "--direct: no allocation attributed by stack (without: $nvia debugfs objects 
 	"$(grep -c '"via_sym"' $out)" 0
 has "--direct: kmdemo_init's own kmalloc still is" $out '"event":"kmalloc",.*"sym":"kmdemo_init\+0x[0-9a-f]+ \[kmdemo\]"'
 
+# A kprobe event named like a tracepoint (`perf probe alloc_vmap_area` makes
+# probe/alloc_vmap_area) is no tracepoint: kmtrace must not take it for one
+# (raw_tp cannot attach to it); on 6.1 it keeps its fexit stand-in.
+T=/sys/kernel/tracing
+if echo 'p:kmt_fake/alloc_vmap_area alloc_vmap_area' >>$T/kprobe_events 2>/dev/null; then
+	start_kmtrace $out $err trace --json -m kmdemo
+	if [ -d $T/events/vmalloc ]; then
+		has "a kprobe event named alloc_vmap_area beside the tracepoint: vmalloc via raw_tp" $err \
+			', vmalloc via raw_tp, '
+	else
+		has "a kprobe event named alloc_vmap_area is no tracepoint: vmalloc via fexit" $err \
+			', vmalloc via fexit, '
+	fi
+	stop_kmtrace "with a kprobe event named alloc_vmap_area"
+	echo '-:kmt_fake/alloc_vmap_area' >>$T/kprobe_events
+else
+	not_ok "a kprobe event named alloc_vmap_area" "kprobe_events refused it"
+fi
+
 echo "# trace-families guest: done"

@@ -9,11 +9,8 @@
 #                     kmem:kmalloc/kfree, kmem:kmem_cache_alloc/kmem_cache_free,
 #                     kmem:mm_page_alloc/mm_page_free(_batched),
 #                     percpu:percpu_alloc_percpu/percpu_free_percpu,
-#                     vmalloc:alloc_vmap_area/free_vmap_area_noflush (6.12;
-#                     on 6.1, which has no vmalloc events, a kretprobe event
-#                     on alloc_vmap_area and a kprobe event on
-#                     free_vmap_area_noflush, of the same names: kt_vmalloc
-#                     says which), module:module_load, and a kprobe event on
+#                     vmalloc:alloc_vmap_area/free_vmap_area_noflush (6.12),
+#                     module:module_load, and a kprobe event on
 #                     kmem_cache_free_bulk() (kfree_bulk() emits no kmem:kfree);
 #                     a stacktrace trigger on every allocation event
 #   kt_stop FILE      turn tracing off, write the summary (below) to FILE and
@@ -64,18 +61,7 @@ KT_STACKED="kmem/kmalloc kmem/kmem_cache_alloc kmem/mm_page_alloc percpu/percpu_
 vmalloc/alloc_vmap_area"
 KT_COMMS='comm == "modprobe" || comm == "rmmod" || comm == "insmod"'
 
-# kt_vmalloc: how the vmap areas are seen, "events" (vmalloc:*), "kprobes"
-# (6.1: kretprobe + kprobe events, kt_setup) or "" (neither).
-kt_vmalloc() {
-	if [ -d $KT/events/vmalloc ]; then
-		echo events
-	elif [ -d $KT/events/kmdemo_kt/alloc_vmap_area ]; then
-		echo kprobes
-	fi
-}
-
 kt_setup() {
-	stacked=$KT_STACKED
 	echo 0 >$KT/tracing_on
 	echo 16384 >$KT/buffer_size_kb
 	[ -f $KT/options/hash-ptr ] && echo 0 >$KT/options/hash-ptr
@@ -83,20 +69,8 @@ kt_setup() {
 	for e in $KT_EVENTS; do
 		[ -f $KT/events/$e/enable ] && echo 1 >$KT/events/$e/enable
 	done
-	# No vmalloc events (6.1): alloc_vmap_area's return (the vmap_area:
-	# va_start, va_end first) and free_vmap_area_noflush(va) stand in for them.
-	if [ ! -d $KT/events/vmalloc ] && grep -q ' alloc_vmap_area$' /proc/kallsyms &&
-		grep -q ' free_vmap_area_noflush$' /proc/kallsyms &&
-		echo 'r:kmdemo_kt/alloc_vmap_area alloc_vmap_area va_start=+0($retval):x64 va_end=+8($retval):x64' \
-			>>$KT/kprobe_events &&
-		echo 'p:kmdemo_kt/free_vmap_area_noflush free_vmap_area_noflush va_start=+0(%di):x64' \
-			>>$KT/kprobe_events; then
-		echo 1 >$KT/events/kmdemo_kt/alloc_vmap_area/enable
-		echo 1 >$KT/events/kmdemo_kt/free_vmap_area_noflush/enable
-		stacked="$stacked kmdemo_kt/alloc_vmap_area"
-	fi
 	# kmdemo allocates only in modprobe's (init) and rmmod's (exit) context.
-	for e in $stacked; do
+	for e in $KT_STACKED; do
 		[ -f $KT/events/$e/filter ] || continue
 		echo "$KT_COMMS" >$KT/events/$e/filter
 		echo "stacktrace if $KT_COMMS" >$KT/events/$e/trigger
@@ -231,17 +205,9 @@ kt_summary() {
 				if (kmd(F["call_site"]))
 					fam = "percpu"
 			} else if (e == "alloc_vmap_area") {
-				# the event: failed=0 and a decimal va_start; the
-				# kretprobe (6.1): a hex va_start, else the
-				# return value was no vmap_area
-				if ("failed" in F) {
-					if (F["failed"] != "0")
-						continue
-					key = "V" dec2hex(F["va_start"])
-				} else if (F["va_start"] ~ /^0x[0-9a-f]+$/)
-					key = "V" norm(F["va_start"])
-				else
+				if (F["failed"] != "0")
 					continue
+				key = "V" dec2hex(F["va_start"])
 			} else if (e == "kfree" || e == "kmem_cache_free") {
 				if (F["name"] == "kmdemo_obj")
 					objfrees++
