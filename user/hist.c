@@ -153,9 +153,9 @@ static size_t read_slots(struct hist_run *r, __u32 gen, struct hist_row **rows, 
 
 		if (kmt_percpu_sum(fd, &i, &count, sizeof(count)) || !count)
 			continue;
-		bpf_map_update_elem(fd, &i, zero, BPF_ANY);
 		if (!row_room(rows, n, cap))
-			break;
+			break; /* left counted, as the hash's unread entries */
+		bpf_map_update_elem(fd, &i, zero, BPF_ANY);
 		(*rows)[n] = (struct hist_row){.k = {.slot = s, .gen = gen}, .count = count};
 		n++;
 	}
@@ -251,7 +251,8 @@ static void print_interval(struct hist_run *r, bool final)
 static int run(struct hist_run *r)
 {
 	const struct kmt_args *a = r->a;
-	__u64 t0, deadline = 0, next_print = 0, every = (__u64)(a->interval * 1e9), full;
+	__u64 t0, deadline = 0, next_print = 0, every = (__u64)(a->interval * 1e9), full,
+		  stack_fail;
 	struct ring_buffer *rb;
 	char what[64];
 	int status;
@@ -306,12 +307,12 @@ static int run(struct hist_run *r)
 	if (full)
 		fprintf(stderr, "kmtrace: warning: %llu events not counted: histogram table full\n",
 			(unsigned long long)full);
-	full = kmt_counter(bpf_map__fd(r->skel->maps.counters), KMT_CNT_STACK_FAIL);
-	if (full)
+	stack_fail = kmt_counter(bpf_map__fd(r->skel->maps.counters), KMT_CNT_STACK_FAIL);
+	if (stack_fail)
 		fprintf(stderr,
 			"kmtrace: warning: %llu allocations not attributed: their kernel stack "
 			"could not be read (-m)\n",
-			(unsigned long long)full);
+			(unsigned long long)stack_fail);
 	ring_buffer__free(rb);
 	return 0;
 }
