@@ -232,7 +232,7 @@ static void print_interval(struct hist_run *r, bool final)
 		char tb[32];
 
 		strftime(tb, sizeof(tb), "%H:%M:%S", localtime(&t));
-		printf("%s\n", tb);
+		kmt_out("%s\n", tb);
 	}
 	if (!nh)
 		hist_print(stdout, &fmt, NULL);

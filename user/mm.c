@@ -236,24 +236,24 @@ static void summary(struct timeline *t, int status)
 	unsigned long long lost = kmt_counter(bpf_map__fd(skel->maps.counters), KMT_CNT_LOST);
 
 	if (t->a->json) {
-		printf("{\"event\":\"summary\",\"duration_s\":%.3f,\"thread_events\":%llu,"
-		       "\"samples\":%llu,\"mm_users_changes\":%llu,\"max_mm_users\":%d,"
-		       "\"lost\":%llu",
-		       secs, (unsigned long long)t->events, (unsigned long long)t->samples,
-		       (unsigned long long)t->changes, t->max_users, lost);
+		kmt_out("{\"event\":\"summary\",\"duration_s\":%.3f,\"thread_events\":%llu,"
+			"\"samples\":%llu,\"mm_users_changes\":%llu,\"max_mm_users\":%d,"
+			"\"lost\":%llu",
+			secs, (unsigned long long)t->events, (unsigned long long)t->samples,
+			(unsigned long long)t->changes, t->max_users, lost);
 		if (status >= 0)
-			printf(",\"exit_status\":%d", status);
-		printf("}\n");
+			kmt_out(",\"exit_status\":%d", status);
+		kmt_out("}\n");
 		return;
 	}
-	printf("\n--- kmtrace mm summary (%.3f s) ---\n", secs);
-	printf("thread events: %llu, mm_users samples: %llu, changes without a thread event: "
-	       "%llu\n",
-	       (unsigned long long)t->events, (unsigned long long)t->samples,
-	       (unsigned long long)t->changes);
-	printf("max mm_users: %d, lost events: %llu\n", t->max_users, lost);
+	kmt_out("\n--- kmtrace mm summary (%.3f s) ---\n", secs);
+	kmt_out("thread events: %llu, mm_users samples: %llu, changes without a thread event: "
+		"%llu\n",
+		(unsigned long long)t->events, (unsigned long long)t->samples,
+		(unsigned long long)t->changes);
+	kmt_out("max mm_users: %d, lost events: %llu\n", t->max_users, lost);
 	if (status >= 0)
-		printf("command exit status: %d\n", status);
+		kmt_out("command exit status: %d\n", status);
 }
 
 static int prepare(void *skel, void *arg)
@@ -286,7 +286,7 @@ static int follow(struct timeline *t)
 		 a->interval);
 	kmt_ready(&t->ld, what);
 	if (!a->json)
-		printf("%s\n", text_header());
+		kmt_out("%s\n", text_header());
 	if (t->tg.pid) {
 		proc_get(t, t->target, true);
 		sample(t); /* the starting point: "snapshot" */

@@ -582,6 +582,8 @@ static int report(struct stat_run *r, double seconds)
 	stat_sort_rows(rows, n, rep.mode, rep.sort);
 	stat_print_rows(stdout, &rep, rows, n);
 	stat_print_totals(stdout, &rep, &tot);
+	if (ferror(stdout)) /* now, while errno says why */
+		kmt_out_failed();
 	kmt_stacks_free(stacks);
 	if (syms != r->syms)
 		kmt_syms_close(syms);
